@@ -1,0 +1,238 @@
+"""Machinery shared by SNNClassifier and SNNRegressor.
+
+``fit`` validates the parameters and data, standardizes the inputs, builds the
+SELU network and trains it through the skorch seam in ``_training``. The
+subclasses only encode targets and decode outputs.
+"""
+
+from abc import abstractmethod
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, _fit_context, is_classifier
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_array, check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from . import _defaults
+from ._network import SELUNetwork
+from ._preprocessing import fit_scaler, standardize
+from ._training import (
+    TensorData,
+    TrainingConfig,
+    TrainValidData,
+    fit_network,
+    predict_outputs,
+    resolve_device,
+    seeded_rng,
+    training_history,
+)
+
+
+class BaseSNN(BaseEstimator):
+    """Base class for self-normalizing network estimators.
+
+    Warning: This class should not be used directly. Use the derived classes
+    instead.
+    """
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "device": [str],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+    }
+
+    @abstractmethod
+    def _encode_targets(self, y, sample_weight, reset):
+        """Return (targets for the network, sample weights, number of outputs)."""
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the network to data.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training inputs. A pandas DataFrame records its column names.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets: class labels for the classifier, real values for the
+            regressor.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples in the loss. None weighs all
+            samples equally.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        hidden_layer_sizes = self._check_hidden_layer_sizes()
+        warm = self.warm_start and hasattr(self, "net_")
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            reset=not warm,
+            dtype=[np.float64, np.float32],
+            multi_output=True,
+            y_numeric=not is_classifier(self),
+        )
+        sample_weight = _check_sample_weight(sample_weight, X.shape[0])
+        targets, sample_weight, n_outputs = self._encode_targets(
+            y, sample_weight, reset=not warm
+        )
+        if not warm:
+            self.scaler_ = fit_scaler(X, sample_weight)
+            self.device_ = resolve_device(self.device)
+        X_std = standardize(self.scaler_, X)
+
+        rng = check_random_state(self.random_state)
+        train, valid = self._split(X.shape[0], targets, rng)
+        weight = sample_weight / sample_weight[train].mean()
+        data = TrainValidData(
+            train=TensorData.from_arrays(
+                X_std[train], targets[train], weight[train], self.device_
+            ),
+            valid=None
+            if valid is None
+            else TensorData.from_arrays(
+                X_std[valid], targets[valid], weight[valid], self.device_
+            ),
+        )
+        config = TrainingConfig(
+            batch_size=self._effective_batch_size(len(train)),
+            learning_rate=self.learning_rate_init,
+            weight_decay=self.alpha,
+            max_epochs=self.max_iter,
+            n_iter_no_change=self.n_iter_no_change,
+            tol=self.tol,
+            verbose=int(self.verbose),
+        )
+        network_spec = (X.shape[1], hidden_layer_sizes, n_outputs, self.dropout)
+        if warm:
+            self._check_warm_start(network_spec)
+        with seeded_rng(int(rng.randint(np.iinfo(np.int32).max)), self.device_):
+            module = None if warm else SELUNetwork(*network_spec)
+            self.net_ = fit_network(
+                module,
+                data,
+                classification=is_classifier(self),
+                config=config,
+                device=self.device_,
+                net=self.net_ if warm else None,
+            )
+        self.loss_curve_, self.validation_scores_, self.best_validation_score_ = (
+            training_history(self.net_)
+        )
+        self.n_iter_ = len(self.loss_curve_)
+        return self
+
+    def _check_hidden_layer_sizes(self):
+        sizes = self.hidden_layer_sizes
+        sizes = (sizes,) if isinstance(sizes, Integral) else tuple(sizes)
+        if not sizes or not all(
+            isinstance(s, Integral) and not isinstance(s, bool) and s > 0 for s in sizes
+        ):
+            raise ValueError(
+                "hidden_layer_sizes must be a positive int or a non-empty sequence "
+                f"of positive ints, got {self.hidden_layer_sizes!r}."
+            )
+        return tuple(int(s) for s in sizes)
+
+    def _check_warm_start(self, network_spec):
+        module = self.net_.module_
+        previous = (
+            module.n_features,
+            module.hidden_layer_sizes,
+            module.n_outputs,
+            module.dropout,
+        )
+        if previous != network_spec:
+            raise ValueError(
+                "warm_start=True continues training the fitted network, but "
+                "(n_features, hidden_layer_sizes, n_outputs, dropout) changed from "
+                f"{previous} to {network_spec}. Set warm_start=False to fit a new "
+                "network."
+            )
+
+    def _effective_batch_size(self, n_train):
+        if self.batch_size == "auto":
+            return min(_defaults.AUTO_BATCH_SIZE, n_train)
+        return min(self.batch_size, n_train)
+
+    def _split(self, n_samples, targets, rng):
+        """Return the training row indices and the validation ones (or None)."""
+        indices = np.arange(n_samples)
+        if not self.early_stopping:
+            return indices, None
+        if n_samples < 2:
+            raise ValueError(
+                "early_stopping=True needs at least 2 samples to hold out a "
+                f"validation set, got n_samples={n_samples}. Set "
+                "early_stopping=False."
+            )
+        n_valid = min(
+            max(1, round(self.validation_fraction * n_samples)), n_samples - 1
+        )
+        split_seed = rng.randint(np.iinfo(np.int32).max)
+        if is_classifier(self):
+            try:
+                return train_test_split(
+                    indices,
+                    test_size=n_valid,
+                    stratify=targets,
+                    random_state=split_seed,
+                )
+            except ValueError:
+                # Too few samples of some class to stratify: fall through to a
+                # random split; the validation set only decides when to stop.
+                pass
+        return train_test_split(indices, test_size=n_valid, random_state=split_seed)
+
+    def _predict_outputs(self, X):
+        """Return the raw network outputs for ``X``, validated and standardized."""
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        return predict_outputs(
+            self.net_, X, lambda rows: standardize(self.scaler_, rows)
+        )
+
+
+def _check_sample_weight(sample_weight, n_samples):
+    """Validate ``sample_weight``: finite, non-negative, not all zero."""
+    if sample_weight is None:
+        return np.ones(n_samples)
+    sample_weight = check_array(
+        sample_weight, ensure_2d=False, dtype=np.float64, input_name="sample_weight"
+    )
+    if sample_weight.shape != (n_samples,):
+        raise ValueError(
+            f"sample_weight has shape {sample_weight.shape}; expected ({n_samples},), "
+            "one weight per sample."
+        )
+    if (sample_weight < 0).any():
+        raise ValueError("sample_weight has negative values; weights must be >= 0.")
+    if not sample_weight.any():
+        raise ValueError(
+            "sample_weight is zero for every sample, so there is nothing to learn "
+            "from. Give at least one sample a positive weight."
+        )
+    return sample_weight

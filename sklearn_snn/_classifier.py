@@ -1,0 +1,158 @@
+"""SNNClassifier: a self-normalizing neural network for classification."""
+
+import numpy as np
+from scipy.special import softmax
+from sklearn.base import ClassifierMixin
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import column_or_1d
+
+from . import _defaults
+from ._base import BaseSNN
+from ._docstrings import fill_shared_sections
+
+
+@fill_shared_sections
+class SNNClassifier(ClassifierMixin, BaseSNN):
+    """Self-normalizing neural network classifier.
+
+    A deep SELU multilayer perceptron with AlphaDropout and LeCun-normal
+    initialization (Klambauer et al., 2017), trained with cross-entropy on
+    standardized inputs through skorch, on the GPU when there is one.
+
+    Parameters
+    ----------
+    $shared_parameters
+
+    class_weight : dict, 'balanced' or None, default=None
+        Weights of the classes in the loss, multiplied into ``sample_weight``.
+        A dict maps labels to weights (missing labels weigh 1); ``'balanced'``
+        weighs classes inversely to their frequency.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+
+    $shared_attributes
+
+    See Also
+    --------
+    SNNRegressor : The regressor counterpart.
+    sklearn.neural_network.MLPClassifier : scikit-learn's multilayer perceptron.
+
+    References
+    ----------
+    .. [1] G. Klambauer, T. Unterthiner, A. Mayr and S. Hochreiter,
+       "Self-Normalizing Neural Networks", Advances in Neural Information
+       Processing Systems 30, 2017.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn_snn import SNNClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = SNNClassifier(hidden_layer_sizes=(32, 32), random_state=0).fit(X, y)
+    >>> clf.predict(X[:3])
+    array([0, 0, 0])
+    >>> clf.predict_proba(X[:1]).shape
+    (1, 3)
+    """
+
+    _parameter_constraints: dict = {
+        **BaseSNN._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+
+    def __init__(
+        self,
+        *,
+        hidden_layer_sizes=_defaults.HIDDEN_LAYER_SIZES,
+        dropout=_defaults.DROPOUT,
+        learning_rate_init=_defaults.LEARNING_RATE_INIT,
+        alpha=_defaults.ALPHA,
+        batch_size=_defaults.BATCH_SIZE,
+        max_iter=_defaults.MAX_ITER,
+        early_stopping=_defaults.EARLY_STOPPING,
+        validation_fraction=_defaults.VALIDATION_FRACTION,
+        n_iter_no_change=_defaults.N_ITER_NO_CHANGE,
+        tol=_defaults.TOL,
+        device=_defaults.DEVICE,
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+        class_weight=None,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.dropout = dropout
+        self.learning_rate_init = learning_rate_init
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.class_weight = class_weight
+
+    def _encode_targets(self, y, sample_weight, reset):
+        y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        if reset:
+            self.classes_ = np.unique(y)
+            if len(self.classes_) < 2:
+                raise ValueError(
+                    f"y has only one class ({self.classes_[0]!r}); SNNClassifier "
+                    "needs samples of at least 2 classes."
+                )
+        elif not np.isin(y, self.classes_).all():
+            unseen = np.setdiff1d(y, self.classes_)
+            raise ValueError(
+                f"y has classes {unseen.tolist()} that the warm-started model was "
+                f"not fitted on (it knows {self.classes_.tolist()}). Set "
+                "warm_start=False to fit a new model."
+            )
+        targets = np.searchsorted(self.classes_, y)
+        if self.class_weight is not None:
+            weights = compute_class_weight(
+                self.class_weight, classes=self.classes_, y=y
+            )
+            sample_weight = sample_weight * weights[targets]
+        return targets, sample_weight, len(self.classes_)
+
+    def predict_proba(self, X):
+        """Predict class probabilities.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Probability of each class in ``classes_``; rows sum to 1.
+        """
+        logits = self._predict_outputs(X)
+        return softmax(logits, axis=1)
+
+    def predict(self, X):
+        """Predict class labels.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            The most probable class of each sample.
+        """
+        outputs = self._predict_outputs(X)
+        return self.classes_[outputs.argmax(axis=1)]

@@ -1,0 +1,128 @@
+"""Docstring sections shared by SNNClassifier and SNNRegressor.
+
+The estimators write ``$shared_parameters`` and ``$shared_attributes`` in
+their docstrings; :func:`fill_shared_sections` substitutes the text below, so
+the two classes document their common parameters from one source.
+"""
+
+import string
+import textwrap
+
+_SHARED_PARAMETERS = """\
+hidden_layer_sizes : array-like of int, default=(256, 256, 256, 256)
+    Width of each hidden layer. Each hidden layer is
+    ``Linear -> SELU -> AlphaDropout``; depth is what self-normalization
+    makes trainable.
+
+dropout : float, default=0.05
+    AlphaDropout rate after each hidden layer, in [0, 1). AlphaDropout keeps
+    the mean and variance of SELU activations; the SNN paper used rates of
+    0.05 to 0.1. Plain dropout is never used: it breaks self-normalization.
+
+learning_rate_init : float, default=1e-3
+    Learning rate of the AdamW optimizer.
+
+alpha : float, default=1e-4
+    Weight decay (decoupled L2 penalty) of AdamW.
+
+batch_size : int or 'auto', default='auto'
+    Rows per mini-batch. ``'auto'`` uses ``min(256, n_samples)``. Larger
+    values are clipped to the number of training rows.
+
+max_iter : int, default=200
+    Maximum number of epochs (passes over the training data).
+
+early_stopping : bool, default=True
+    Hold out ``validation_fraction`` of the training data (stratified for
+    classification), stop when the validation loss has not improved by
+    ``tol`` for ``n_iter_no_change`` epochs, and restore the weights of the
+    best epoch. When False, training stops on the training loss by the same
+    rule and keeps the last weights.
+
+validation_fraction : float, default=0.1
+    Fraction of the training data held out for early stopping, in (0, 1).
+    At least one row is held out. Only used if ``early_stopping=True``.
+
+n_iter_no_change : int, default=10
+    Epochs without improvement of the monitored loss before training stops.
+
+tol : float, default=1e-4
+    Minimum decrease of the monitored loss that counts as an improvement.
+
+device : str, default='auto'
+    Where to train: ``'auto'`` picks CUDA when available, else the CPU; any
+    torch device string (``'cpu'``, ``'cuda'``, ``'cuda:1'``) is accepted.
+    Predictions are returned as numpy arrays on the CPU whatever the device.
+
+random_state : int, RandomState instance or None, default=None
+    Seeds the weight initialization, the validation split, shuffling and
+    dropout. An int gives identical models from identical fits on the CPU.
+    Fitting never changes torch's or numpy's global random state when an int
+    is given; None draws the seed from numpy's global generator, as in
+    scikit-learn.
+
+verbose : int, default=0
+    0 is silent; 1 prints one line per epoch (train loss, validation loss,
+    validation score, seconds); 2 also shows a progress bar within each epoch.
+
+warm_start : bool, default=False
+    When True, ``fit`` continues training the fitted network for up to
+    ``max_iter`` more epochs, with the input scaling learned in the first fit.
+    The network's shape must not change."""
+
+_SHARED_ATTRIBUTES = """\
+n_features_in_ : int
+    Number of features seen during fit.
+
+feature_names_in_ : ndarray of shape (`n_features_in_`,)
+    Names of features seen during fit. Defined only when `X` has feature
+    names that are all strings.
+
+scaler_ : sklearn.preprocessing.StandardScaler
+    The input standardization learned in fit.
+
+net_ : skorch.NeuralNet
+    The skorch net that trained the network; ``net_.module_`` is the
+    torch module.
+
+device_ : str
+    The device the network was trained on.
+
+n_iter_ : int
+    Number of epochs run, over all fits of a warm start.
+
+loss_curve_ : list of float
+    Training loss at the end of each epoch.
+
+validation_scores_ : list of float or None
+    Validation score (see ``score``) at the end of each epoch, or None
+    when ``early_stopping=False``.
+
+best_validation_score_ : float or None
+    Validation score of the epoch whose weights were kept, or None when
+    ``early_stopping=False``."""
+
+
+def _indented(text):
+    return textwrap.indent(text, "    ").lstrip()
+
+
+def fill_shared_sections(cls):
+    """Substitute the shared parameter and attribute docs into a class docstring.
+
+    Parameters
+    ----------
+    cls : type
+        A class whose docstring holds ``$shared_parameters`` and
+        ``$shared_attributes``.
+
+    Returns
+    -------
+    type
+        The same class.
+    """
+    cls.__doc__ = string.Template(cls.__doc__).substitute(
+        shared_parameters=_indented(_SHARED_PARAMETERS),
+        shared_attributes=_indented(_SHARED_ATTRIBUTES),
+    )
+    return cls

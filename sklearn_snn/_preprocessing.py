@@ -1,0 +1,67 @@
+"""Input and target preprocessing.
+
+Self-normalizing networks need standardized inputs: the SELU fixed point is
+only reached from inputs with mean 0 and variance 1. Every estimator therefore
+standardizes ``X`` with statistics learned in ``fit`` (constant columns get a
+scale of 1), and the regressor also standardizes its targets.
+"""
+
+import numpy as np
+from sklearn.preprocessing import StandardScaler
+
+#: Standardized inputs are clipped to this many standard deviations, so that a
+#: far out-of-range value at predict time cannot overflow float32 inside the
+#: network. Sane data never comes near it.
+MAX_ABS_STANDARDIZED = 1e4
+
+
+def fit_scaler(values, sample_weight=None):
+    """Learn per-column mean and standard deviation.
+
+    Parameters
+    ----------
+    values : ndarray of shape (n_samples, n_columns)
+        Inputs or 2-D targets.
+    sample_weight : ndarray of shape (n_samples,), default=None
+        Weights of the samples in the statistics.
+
+    Returns
+    -------
+    sklearn.preprocessing.StandardScaler
+        The fitted scaler. Constant columns have a scale of 1.
+    """
+    return StandardScaler().fit(values, sample_weight=sample_weight)
+
+
+def standardize(scaler, values, what="X"):
+    """Standardize with a fitted scaler and return float32 for the network.
+
+    Parameters
+    ----------
+    scaler : sklearn.preprocessing.StandardScaler
+        Scaler from :func:`fit_scaler`.
+    values : ndarray of shape (n_samples, n_columns)
+        Values to standardize.
+    what : str, default="X"
+        Name of the values, for the error message.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_columns), dtype float32
+        Standardized values, clipped to ``MAX_ABS_STANDARDIZED``.
+
+    Raises
+    ------
+    ValueError
+        If the values are too large to standardize in floating point.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        standardized = scaler.transform(values)
+    if not np.isfinite(standardized).all():
+        raise ValueError(
+            f"{what} has values too large to standardize (their variance "
+            "overflows float64). Rescale the affected columns, for example with "
+            "a log transform, before fitting."
+        )
+    np.clip(standardized, -MAX_ABS_STANDARDIZED, MAX_ABS_STANDARDIZED, out=standardized)
+    return standardized.astype(np.float32, copy=False)

@@ -1,0 +1,125 @@
+"""SNNRegressor: a self-normalizing neural network for regression."""
+
+import numpy as np
+from sklearn.base import RegressorMixin
+
+from . import _defaults
+from ._base import BaseSNN
+from ._docstrings import fill_shared_sections
+from ._preprocessing import fit_scaler, standardize
+
+
+@fill_shared_sections
+class SNNRegressor(RegressorMixin, BaseSNN):
+    """Self-normalizing neural network regressor.
+
+    A deep SELU multilayer perceptron with AlphaDropout and LeCun-normal
+    initialization (Klambauer et al., 2017), trained with squared error on
+    standardized inputs and standardized targets through skorch, on the GPU
+    when there is one. Several targets (2-D ``y``) are fitted jointly.
+
+    Parameters
+    ----------
+    $shared_parameters
+
+    Attributes
+    ----------
+    target_scaler_ : sklearn.preprocessing.StandardScaler
+        The target standardization learned in fit; predictions are mapped
+        back through it.
+
+    n_outputs_ : int
+        Number of targets.
+
+    $shared_attributes
+
+    See Also
+    --------
+    SNNClassifier : The classifier counterpart.
+    sklearn.neural_network.MLPRegressor : scikit-learn's multilayer perceptron.
+
+    References
+    ----------
+    .. [1] G. Klambauer, T. Unterthiner, A. Mayr and S. Hochreiter,
+       "Self-Normalizing Neural Networks", Advances in Neural Information
+       Processing Systems 30, 2017.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn_snn import SNNRegressor
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> reg = SNNRegressor(hidden_layer_sizes=(32, 32), random_state=0).fit(X, y)
+    >>> reg.predict(X[:2]).shape
+    (2,)
+    """
+
+    def __init__(
+        self,
+        *,
+        hidden_layer_sizes=_defaults.HIDDEN_LAYER_SIZES,
+        dropout=_defaults.DROPOUT,
+        learning_rate_init=_defaults.LEARNING_RATE_INIT,
+        alpha=_defaults.ALPHA,
+        batch_size=_defaults.BATCH_SIZE,
+        max_iter=_defaults.MAX_ITER,
+        early_stopping=_defaults.EARLY_STOPPING,
+        validation_fraction=_defaults.VALIDATION_FRACTION,
+        n_iter_no_change=_defaults.N_ITER_NO_CHANGE,
+        tol=_defaults.TOL,
+        device=_defaults.DEVICE,
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.dropout = dropout
+        self.learning_rate_init = learning_rate_init
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.warm_start = warm_start
+
+    def _encode_targets(self, y, sample_weight, reset):
+        y = np.asarray(y, dtype=np.float64)
+        y_2d = y.reshape(-1, 1) if y.ndim == 1 else y
+        if reset:
+            self.n_outputs_ = y_2d.shape[1]
+            self.target_scaler_ = fit_scaler(y_2d, sample_weight)
+        elif y_2d.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"y has {y_2d.shape[1]} targets but the warm-started model was "
+                f"fitted on {self.n_outputs_}. Set warm_start=False to fit a new "
+                "model."
+            )
+        targets = standardize(self.target_scaler_, y_2d, what="y")
+        return targets, sample_weight, self.n_outputs_
+
+    def predict(self, X):
+        """Predict targets.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predictions; 1-D when the model has a single target.
+        """
+        outputs = self._predict_outputs(X)
+        predictions = self.target_scaler_.inverse_transform(outputs)
+        return predictions.ravel() if self.n_outputs_ == 1 else predictions
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags

@@ -1,0 +1,498 @@
+"""The seam to skorch: devices, tensor-resident batches, training and prediction.
+
+This is the only module that imports skorch. The estimators hand it
+standardized float32 arrays; it moves them to the training device once, trains
+a :class:`skorch.NeuralNet` whose batches are drawn from those tensors by a
+shuffled index (no per-sample ``Dataset`` access, no collate), and predicts in
+large batches.
+"""
+
+import contextlib
+import copy
+import math
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from sklearn.exceptions import ConvergenceWarning
+from skorch import NeuralNet
+from skorch.callbacks import Callback, ProgressBar
+
+#: Rows per batch at predict time. Memory beyond the output stays at about one
+#: batch of inputs and activations.
+PREDICT_BATCH_SIZE = 8192
+
+
+def resolve_device(device):
+    """Turn the ``device`` parameter into a torch device string.
+
+    Parameters
+    ----------
+    device : str
+        ``'auto'`` (CUDA when available, else CPU) or any torch device string.
+
+    Returns
+    -------
+    str
+        The device to train on, such as ``'cpu'`` or ``'cuda'``.
+
+    Raises
+    ------
+    ValueError
+        If the string is not a torch device or the device is not available.
+    """
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        parsed = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(
+            f"device={device!r} is not a torch device. Use 'auto', 'cpu', 'cuda' "
+            "or 'cuda:N'."
+        ) from exc
+    try:
+        torch.empty(0, device=parsed)
+    except (RuntimeError, AssertionError) as exc:
+        raise ValueError(
+            f"device={device!r} is not available on this machine. Use "
+            "device='auto' to train on a GPU when there is one and on the CPU "
+            "otherwise."
+        ) from exc
+    return str(parsed)
+
+
+@contextlib.contextmanager
+def seeded_rng(seed, device):
+    """Seed torch's generators inside the block and restore them after it.
+
+    Network initialization, shuffling and dropout draw from torch's global
+    generators; forking them keeps fits reproducible without changing the
+    caller's random state.
+
+    Parameters
+    ----------
+    seed : int
+        Seed for the block.
+    device : str
+        The training device; its CUDA generator is forked too.
+    """
+    cuda_devices = []
+    if torch.device(device).type == "cuda":
+        cuda_devices = list(range(torch.cuda.device_count()))
+    with torch.random.fork_rng(devices=cuda_devices):
+        torch.manual_seed(seed)
+        yield
+
+
+@dataclass
+class TensorData:
+    """Samples held as tensors on the training device.
+
+    Parameters
+    ----------
+    X : torch.Tensor of shape (n_samples, n_features)
+        Standardized float32 inputs.
+    y : torch.Tensor
+        Class indices (int64, 1-D) or standardized targets (float32, 2-D).
+    sample_weight : torch.Tensor of shape (n_samples,)
+        Per-sample loss weights.
+    """
+
+    X: torch.Tensor
+    y: torch.Tensor
+    sample_weight: torch.Tensor
+
+    @classmethod
+    def from_arrays(cls, X, y, sample_weight, device):
+        """Copy numpy arrays to ``device`` once.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features), dtype float32
+            Standardized inputs.
+        y : ndarray
+            Class indices or standardized targets.
+        sample_weight : ndarray of shape (n_samples,)
+            Per-sample loss weights.
+        device : str
+            Where the tensors live.
+
+        Returns
+        -------
+        TensorData
+        """
+        y_dtype = torch.int64 if y.dtype.kind in "iu" else torch.float32
+        return cls(
+            X=torch.as_tensor(X, dtype=torch.float32, device=device),
+            y=torch.as_tensor(y, dtype=y_dtype, device=device),
+            sample_weight=torch.as_tensor(
+                sample_weight, dtype=torch.float32, device=device
+            ),
+        )
+
+    def __len__(self):
+        return len(self.X)
+
+
+@dataclass
+class TrainValidData:
+    """The training data and the early-stopping validation data (or None)."""
+
+    train: TensorData
+    valid: TensorData | None
+
+
+class TensorBatches:
+    """Mini-batches drawn from :class:`TensorData` by index.
+
+    Parameters
+    ----------
+    data : TensorData
+        The samples.
+    batch_size : int
+        Rows per batch; the last batch may be smaller.
+    shuffle : bool
+        Whether each pass draws a new random order.
+    """
+
+    def __init__(self, data, batch_size, shuffle):
+        self.data = data
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+
+    def __len__(self):
+        return math.ceil(len(self.data) / self.batch_size)
+
+    def __iter__(self):
+        data = self.data
+        n_samples = len(data)
+        order = None
+        if self.shuffle:
+            order = torch.randperm(n_samples, device=data.X.device)
+        for start in range(0, n_samples, self.batch_size):
+            if order is None:
+                index = slice(start, start + self.batch_size)
+            else:
+                index = order[start : start + self.batch_size]
+            inputs = {"X": data.X[index], "sample_weight": data.sample_weight[index]}
+            yield inputs, data.y[index]
+
+
+class SNNNet(NeuralNet):
+    """A skorch net that trains on :class:`TensorData` with sample weights.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        The network to train.
+    classification : bool
+        Whether the targets are class indices (cross-entropy on logits) or
+        standardized values (squared error).
+    **kwargs
+        Passed to :class:`skorch.NeuralNet`.
+    """
+
+    def __init__(self, module, *, classification, **kwargs):
+        self.classification = classification
+        criterion = torch.nn.CrossEntropyLoss if classification else torch.nn.MSELoss
+        super().__init__(
+            module, criterion=criterion, criterion__reduction="none", **kwargs
+        )
+
+    def get_split_datasets(self, X, y=None, **fit_params):
+        """Return the training and validation data that the estimator split."""
+        return X.train, X.valid
+
+    def get_iterator(self, dataset, training=False):
+        """Return tensor batches, shuffled for training."""
+        return TensorBatches(dataset, self.batch_size, shuffle=training)
+
+    def infer(self, x, **fit_params):
+        """Run the network on the inputs of a batch."""
+        return self.module_(x["X"])
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        """Return the sample-weighted mean loss of a batch."""
+        per_sample = self.criterion_(y_pred, y_true)
+        if per_sample.ndim == 2:
+            per_sample = per_sample.mean(dim=1)
+        return (per_sample * X["sample_weight"]).mean()
+
+
+def validation_score(y_pred, data, classification):
+    """Weighted accuracy (classification) or mean R² (regression).
+
+    Parameters
+    ----------
+    y_pred : torch.Tensor
+        Network outputs for all of ``data``, in order.
+    data : TensorData
+        The validation samples.
+    classification : bool
+        Which score to compute.
+
+    Returns
+    -------
+    float
+    """
+    weight = data.sample_weight
+    if classification:
+        correct = (y_pred.argmax(dim=1) == data.y).to(weight.dtype)
+        return float((weight * correct).sum() / weight.sum())
+    weight = weight[:, None]
+    mean = (weight * data.y).sum(dim=0) / weight.sum()
+    residual = (weight * (data.y - y_pred) ** 2).sum(dim=0)
+    total = (weight * (data.y - mean) ** 2).sum(dim=0)
+    perfect = (residual == 0).to(total.dtype)
+    r2 = torch.where(total > 0, 1 - residual / total.clamp_min(1e-30), perfect)
+    return float(r2.mean())
+
+
+def _snapshot(module):
+    return {name: value.detach().clone() for name, value in module.state_dict().items()}
+
+
+class TrainingMonitor(Callback):
+    """Stops training and keeps the weights to restore.
+
+    With a validation set, the monitored quantity is the validation loss and
+    the weights of its best epoch are restored at the end (early stopping).
+    Without one, the training loss is monitored and the last epoch's weights
+    are kept. Either way, training stops when the monitored loss has not
+    improved by ``tol`` for ``n_iter_no_change`` epochs, and a non-finite loss
+    stops it and restores the last good weights. A decision taken at the end
+    of an epoch takes effect at the start of the next one, so that the epoch
+    is logged first.
+
+    Parameters
+    ----------
+    n_iter_no_change : int
+        Epochs without improvement before stopping.
+    tol : float
+        Minimum decrease of the monitored loss that counts as improvement.
+    """
+
+    def __init__(self, n_iter_no_change, tol):
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        """Reset the state of a fit."""
+        self.stop_reason_ = None
+        self.n_epochs_ = 0
+        self.best_loss_ = math.inf
+        self.best_validation_score_ = None
+        self.n_stalled_ = 0
+        self.restore_state_ = _snapshot(net.module_)
+        self._valid_outputs = []
+
+    def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        """Stop before the next epoch once the last one decided to stop."""
+        if self.stop_reason_ is not None:
+            net.history.pop()
+            raise KeyboardInterrupt
+
+    def on_batch_end(
+        self, net, batch=None, training=False, loss=None, y_pred=None, **kw
+    ):
+        """Stop on a non-finite training loss; collect validation outputs."""
+        if training:
+            if not torch.isfinite(loss):
+                self.stop_reason_ = "diverged"
+                raise KeyboardInterrupt
+        else:
+            self._valid_outputs.append(y_pred)
+
+    def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        """Score the epoch, keep the weights to restore, and decide whether to stop."""
+        record = net.history[-1]
+        self.n_epochs_ += 1
+        if dataset_valid is None:
+            monitored = record["train_loss"]
+        else:
+            outputs = torch.cat(self._valid_outputs)
+            self._valid_outputs = []
+            score = validation_score(outputs, dataset_valid, net.classification)
+            net.history.record("valid_score", score)
+            monitored = record["valid_loss"]
+        if not (math.isfinite(record["train_loss"]) and math.isfinite(monitored)):
+            self.stop_reason_ = "diverged"
+            return
+
+        improved = monitored < self.best_loss_ - self.tol
+        if improved:
+            self.best_loss_ = monitored
+            self.n_stalled_ = 0
+        else:
+            self.n_stalled_ += 1
+        if dataset_valid is None or improved:
+            self.restore_state_ = _snapshot(net.module_)
+            self.best_validation_score_ = record.get("valid_score")
+        if self.n_stalled_ >= self.n_iter_no_change:
+            self.stop_reason_ = "converged"
+
+    def on_train_end(self, net, X=None, y=None, **kwargs):
+        """Restore the kept weights and drop the per-fit buffers."""
+        if self.stop_reason_ is None:
+            finished = self.n_epochs_ >= net.max_epochs
+            self.stop_reason_ = "max_iter" if finished else "interrupted"
+        net.module_.load_state_dict(self.restore_state_)
+        self.restore_state_ = None
+        self._valid_outputs = []
+
+
+@dataclass
+class TrainingConfig:
+    """Hyperparameters of one training run, as the estimators validated them."""
+
+    batch_size: int
+    learning_rate: float
+    weight_decay: float
+    max_epochs: int
+    n_iter_no_change: int
+    tol: float
+    verbose: int
+
+
+def _net_params(config):
+    return {
+        "lr": config.learning_rate,
+        "optimizer__weight_decay": config.weight_decay,
+        "max_epochs": config.max_epochs,
+        "batch_size": config.batch_size,
+        "verbose": int(config.verbose > 0),
+        "callbacks__monitor__n_iter_no_change": config.n_iter_no_change,
+        "callbacks__monitor__tol": config.tol,
+    }
+
+
+def fit_network(module, data, *, classification, config, device, net=None):
+    """Train ``module`` on ``data`` through a skorch net.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        A freshly initialized network; ignored when ``net`` is given.
+    data : TrainValidData
+        Training data, and validation data for early stopping (or None).
+    classification : bool
+        Whether the targets are class indices.
+    config : TrainingConfig
+        Training hyperparameters.
+    device : str
+        Where to train.
+    net : SNNNet, default=None
+        A fitted net to continue training (warm start).
+
+    Returns
+    -------
+    SNNNet
+        The trained net, holding the weights to keep: those of the best
+        validation epoch with early stopping, otherwise those of the last
+        epoch, and the last finite ones if training diverged.
+    """
+    params = _net_params(config)
+    if net is None:
+        callbacks = [("monitor", TrainingMonitor(config.n_iter_no_change, config.tol))]
+        if config.verbose >= 2:
+            callbacks.append(("progress_bar", ProgressBar()))
+        net = SNNNet(
+            module,
+            classification=classification,
+            optimizer=torch.optim.AdamW,
+            train_split=None,
+            callbacks=callbacks,
+            device=device,
+            **params,
+        )
+    else:
+        net.set_params(**params)
+    net.partial_fit(data)
+    _warn_about_stop(net)
+    return net
+
+
+def _warn_about_stop(net):
+    monitor = dict(net.callbacks_)["monitor"]
+    reason = monitor.stop_reason_
+    if reason == "diverged":
+        warnings.warn(
+            "Training diverged: the loss became NaN or infinite. Training stopped "
+            f"after {monitor.n_epochs_} completed epochs and the last finite "
+            "weights were restored. Lower learning_rate_init to train stably.",
+            ConvergenceWarning,
+            stacklevel=5,
+        )
+    elif reason == "interrupted":
+        warnings.warn(
+            f"Training was interrupted after {monitor.n_epochs_} epochs; the model "
+            "keeps the best weights found so far.",
+            UserWarning,
+            stacklevel=5,
+        )
+    elif reason == "max_iter":
+        warnings.warn(
+            f"Maximum iterations ({net.max_epochs}) reached and the optimization "
+            "hasn't converged yet. Increase max_iter to train longer.",
+            ConvergenceWarning,
+            stacklevel=5,
+        )
+
+
+def training_history(net):
+    """Per-epoch curves of a fitted net, over all its fits.
+
+    Parameters
+    ----------
+    net : SNNNet
+        A fitted net.
+
+    Returns
+    -------
+    loss_curve : list of float
+        Training loss of each completed epoch.
+    validation_scores : list of float or None
+        Validation score of each completed epoch, or None without validation.
+    best_validation_score : float or None
+        Validation score of the epoch whose weights were kept.
+    """
+    epochs = [row for row in net.history if "train_loss" in row]
+    loss_curve = [float(row["train_loss"]) for row in epochs]
+    scores = [float(row["valid_score"]) for row in epochs if "valid_score" in row]
+    monitor = dict(net.callbacks_)["monitor"]
+    return loss_curve, (scores or None), monitor.best_validation_score_
+
+
+def predict_outputs(net, X, transform):
+    """Raw network outputs for ``X``, computed in batches.
+
+    On the CPU the forward pass runs in float64, so that a row's prediction
+    does not depend on which other rows share its batch (float32 matrix
+    products round differently for different batch sizes). On a GPU it runs
+    in float32.
+
+    Parameters
+    ----------
+    net : SNNNet
+        A fitted net.
+    X : ndarray of shape (n_samples, n_features)
+        Validated, unscaled inputs.
+    transform : callable
+        Maps a block of rows of ``X`` to standardized float32 inputs.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_outputs), dtype float64
+        Outputs on the CPU.
+    """
+    device = torch.device(net.device)
+    dtype = torch.float64 if device.type == "cpu" else torch.float32
+    module = copy.deepcopy(net.module_).to(dtype).eval()
+    outputs = np.empty((X.shape[0], module.n_outputs), dtype=np.float64)
+    with torch.inference_mode():
+        for start in range(0, X.shape[0], PREDICT_BATCH_SIZE):
+            stop = start + PREDICT_BATCH_SIZE
+            batch = torch.as_tensor(transform(X[start:stop]), device=device)
+            outputs[start:stop] = module(batch.to(dtype)).cpu().numpy()
+    return outputs

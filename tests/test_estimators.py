@@ -1,0 +1,544 @@
+"""Behaviour of SNNClassifier and SNNRegressor as scikit-learn estimators."""
+
+import pickle
+import subprocess
+import sys
+import textwrap
+import warnings
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from conftest import FAST
+from sklearn.base import clone
+from sklearn.datasets import load_iris
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_snn import SNNClassifier, SNNRegressor, _training
+
+ESTIMATORS = [SNNClassifier, SNNRegressor]
+
+
+def _data_for(Estimator, classification_data, regression_data):
+    return classification_data if Estimator is SNNClassifier else regression_data
+
+
+# --- Fitted attributes and predictions ---------------------------------------------
+
+
+def test_classifier_fitted_attributes_and_proba(classification_data):
+    X, y = classification_data
+    clf = SNNClassifier(**FAST).fit(X, y)
+    np.testing.assert_array_equal(clf.classes_, [0, 1, 2])
+    assert clf.n_features_in_ == X.shape[1]
+    assert clf.n_iter_ == len(clf.loss_curve_) >= 1
+    assert len(clf.validation_scores_) == clf.n_iter_
+    assert clf.best_validation_score_ in clf.validation_scores_
+    assert clf.device_ == "cpu"
+    assert clf.net_.module_ is not None
+
+    proba = clf.predict_proba(X)
+    assert isinstance(proba, np.ndarray)
+    assert proba.shape == (len(X), 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
+    np.testing.assert_array_equal(clf.predict(X), clf.classes_[proba.argmax(axis=1)])
+    assert clf.score(X, y) > 0.8
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        np.array(["cat", "dog"]),
+        np.array([True, False]),
+        np.array([-3, 7]),
+        np.array(["a", "b", "c", "d"], dtype=object),
+    ],
+)
+def test_classifier_labels_of_any_type(labels, rng):
+    X = rng.normal(size=(120, 4))
+    index = np.arange(120) % len(labels)
+    X[:, 0] += 3 * index
+    y = labels[index]
+    clf = SNNClassifier(**FAST).fit(X, y)
+    np.testing.assert_array_equal(clf.classes_, np.unique(labels))
+    predictions = clf.predict(X)
+    assert predictions.dtype == y.dtype
+    assert set(predictions) <= set(labels)
+    assert clf.score(X, y) > 0.8
+
+
+def test_regressor_single_and_multi_output(regression_data):
+    X, y = regression_data
+    reg = SNNRegressor(**FAST).fit(X, y)
+    assert reg.predict(X).shape == (len(X),)
+    assert reg.n_outputs_ == 1
+    assert reg.score(X, y) > 0.8
+
+    Y = np.column_stack([y, -2 * y + 1e4, X[:, 0] ** 2])
+    multi = SNNRegressor(**FAST).fit(X, Y)
+    assert multi.predict(X).shape == (len(X), 3)
+    assert multi.n_outputs_ == 3
+    assert multi.score(X, Y) > 0.5
+
+
+def test_regressor_undoes_target_standardization(regression_data):
+    X, y = regression_data
+    reg = SNNRegressor(**FAST).fit(X, y)
+    # The targets are near 5000; without un-standardizing, predictions would
+    # be near 0.
+    assert abs(reg.predict(X).mean() - y.mean()) < 0.1 * y.std()
+
+
+def test_dataframe_records_feature_names(classification_data):
+    X, y = classification_data
+    df = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    clf = SNNClassifier(**FAST).fit(df, y)
+    np.testing.assert_array_equal(clf.feature_names_in_, df.columns)
+    np.testing.assert_allclose(clf.predict_proba(df), clf.predict_proba(X))
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_int_and_float32_inputs(Estimator, classification_data, regression_data):
+    X, y = _data_for(Estimator, classification_data, regression_data)
+    X_int = np.round(X * 10).astype(np.int64)
+    model = Estimator(**FAST).fit(X_int, y)
+    assert np.isfinite(model.predict(X_int.astype(np.float32))).all()
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_predictions_are_computed_in_batches(
+    Estimator, classification_data, regression_data, monkeypatch
+):
+    X, y = _data_for(Estimator, classification_data, regression_data)
+    model = Estimator(**FAST).fit(X, y)
+    whole = model.predict(X)
+    monkeypatch.setattr(_training, "PREDICT_BATCH_SIZE", 7)
+    np.testing.assert_allclose(model.predict(X), whole, rtol=1e-12)
+
+
+def test_constant_columns_are_safe(rng):
+    X = rng.normal(size=(100, 3))
+    X[:, 1] = 4.2
+    y = (X[:, 0] > 0).astype(int)
+    clf = SNNClassifier(**FAST).fit(X, y)
+    assert np.isfinite(clf.predict_proba(X)).all()
+    assert clf.score(X, y) > 0.9
+
+
+# --- Network and training -----------------------------------------------------------
+
+
+def test_network_architecture_follows_the_parameters(classification_data):
+    X, y = classification_data
+    clf = SNNClassifier(hidden_layer_sizes=(8, 5, 3), dropout=0.1, max_iter=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+    layers = list(clf.net_.module_.modules())
+    linears = [m for m in layers if isinstance(m, torch.nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in linears] == [
+        (6, 8),
+        (8, 5),
+        (5, 3),
+        (3, 3),
+    ]
+    assert sum(isinstance(m, torch.nn.SELU) for m in layers) == 3
+    dropouts = [m for m in layers if isinstance(m, torch.nn.AlphaDropout)]
+    assert [m.p for m in dropouts] == [0.1] * 3
+    assert not any(isinstance(m, torch.nn.Dropout) for m in layers)
+
+
+def test_early_stopping_restores_the_best_epoch(classification_data):
+    X, y = classification_data
+    clf = SNNClassifier(
+        hidden_layer_sizes=(64, 64), n_iter_no_change=5, max_iter=200, random_state=0
+    ).fit(X, y)
+    history = clf.net_.history
+    valid_losses = [row["valid_loss"] for row in history]
+    best = int(np.argmin(valid_losses))
+    # Training ran on after the best epoch, then stopped and went back to it.
+    assert len(valid_losses) - 1 - best == 5
+    assert clf.best_validation_score_ == clf.validation_scores_[best]
+    assert clf.n_iter_ < 200
+
+
+def test_without_early_stopping_there_is_no_validation(classification_data):
+    X, y = classification_data
+    clf = SNNClassifier(**{**FAST, "early_stopping": False}).fit(X, y)
+    assert clf.validation_scores_ is None
+    assert clf.best_validation_score_ is None
+    assert "valid_loss" not in clf.net_.history[-1]
+
+
+def test_max_iter_reached_warns(classification_data):
+    X, y = classification_data
+    with pytest.warns(ConvergenceWarning, match="Maximum iterations"):
+        clf = SNNClassifier(**{**FAST, "max_iter": 2}).fit(X, y)
+    assert clf.n_iter_ == 2
+
+
+def test_validation_split_is_stratified(rng):
+    X = rng.normal(size=(100, 3))
+    y = np.array([0] * 90 + [1] * 10)
+    clf = SNNClassifier(**{**FAST, "max_iter": 1}, validation_fraction=0.2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+    valid = clf.net_.history[-1]
+    # 20 validation rows, 2 of them from the 10% class.
+    assert valid["valid_batch_count"] == 1
+    assert valid["batches"][-1]["valid_batch_size"] == 20
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_sample_weight_changes_the_fit(Estimator, classification_data, regression_data):
+    X, y = _data_for(Estimator, classification_data, regression_data)
+    weight = np.where(np.arange(len(X)) % 2 == 0, 1.0, 5.0)
+    plain = Estimator(**FAST).fit(X, y)
+    weighted = Estimator(**FAST).fit(X, y, sample_weight=weight)
+    assert not np.allclose(plain.predict(X), weighted.predict(X))
+    ones = Estimator(**FAST).fit(X, y, sample_weight=np.ones(len(X)))
+    np.testing.assert_array_equal(plain.predict(X), ones.predict(X))
+
+
+def test_class_weight_shifts_predictions_towards_the_weighted_class(rng):
+    X = rng.normal(size=(300, 2))
+    y = (X[:, 0] + 0.8 * rng.normal(size=300) > 0.8).astype(int)
+    params = {**FAST, "early_stopping": False}
+    plain = SNNClassifier(**params).fit(X, y)
+    balanced = SNNClassifier(**params, class_weight="balanced").fit(X, y)
+    heavy = SNNClassifier(**params, class_weight={1: 10.0}).fit(X, y)
+    assert (balanced.predict(X) == 1).sum() > (plain.predict(X) == 1).sum()
+    assert (heavy.predict(X) == 1).sum() > (plain.predict(X) == 1).sum()
+
+
+def test_verbose_prints_one_line_per_epoch(classification_data, capsys):
+    X, y = classification_data
+    SNNClassifier(**{**FAST, "max_iter": 3}, verbose=1).fit(X, y)
+    out = capsys.readouterr().out
+    header = out.splitlines()[0]
+    for column in ["epoch", "train_loss", "valid_loss", "valid_score", "dur"]:
+        assert column in header
+    epoch_lines = [line for line in out.splitlines() if line.strip()[:1].isdigit()]
+    assert len(epoch_lines) == 3
+
+
+def test_verbose_2_adds_a_progress_bar(classification_data, capsys):
+    X, y = classification_data
+    SNNClassifier(**{**FAST, "max_iter": 2}, verbose=2).fit(X, y)
+    captured = capsys.readouterr()
+    assert "train_loss" in captured.out
+    assert "%" in captured.err or "it/s" in captured.err
+
+
+def test_silent_by_default(classification_data, capsys):
+    X, y = classification_data
+    SNNClassifier(**FAST).fit(X, y)
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == ""
+
+
+# --- Reproducibility and random state -----------------------------------------------
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_same_random_state_gives_identical_predictions(
+    Estimator, classification_data, regression_data
+):
+    X, y = _data_for(Estimator, classification_data, regression_data)
+    first = Estimator(**FAST).fit(X, y).predict(X)
+    second = Estimator(**FAST).fit(X, y).predict(X)
+    np.testing.assert_array_equal(first, second)
+    other = Estimator(**{**FAST, "random_state": 1}).fit(X, y)
+    if Estimator is SNNRegressor:
+        assert not np.array_equal(other.predict(X), first)
+
+
+def test_fit_leaves_global_random_state_alone(classification_data):
+    X, y = classification_data
+    torch.manual_seed(123)
+    np.random.seed(123)  # noqa: NPY002 (the global state is what is tested)
+    torch_state = torch.get_rng_state()
+    numpy_state = np.random.get_state()[1].copy()  # noqa: NPY002
+    SNNClassifier(**FAST).fit(X, y)
+    assert torch.equal(torch.get_rng_state(), torch_state)
+    np.testing.assert_array_equal(np.random.get_state()[1], numpy_state)  # noqa: NPY002
+
+
+def test_predictions_are_identical_across_processes(tmp_path):
+    script = textwrap.dedent(
+        """
+        import sys
+        import numpy as np
+        from sklearn.datasets import make_classification
+        from sklearn_snn import SNNClassifier
+
+        X, y = make_classification(n_samples=200, n_features=6, random_state=0)
+        clf = SNNClassifier(hidden_layer_sizes=(16, 16), max_iter=20, random_state=0)
+        np.save(sys.argv[1], clf.fit(X, y).predict_proba(X))
+        """
+    )
+    results = []
+    for name in ["a.npy", "b.npy"]:
+        path = tmp_path / name
+        subprocess.run(
+            [sys.executable, "-W", "ignore", "-c", script, str(path)], check=True
+        )
+        results.append(np.load(path))
+    np.testing.assert_array_equal(results[0], results[1])
+
+
+# --- Composition with scikit-learn --------------------------------------------------
+
+
+def test_pipeline_and_clone(classification_data):
+    X, y = classification_data
+    pipe = make_pipeline(StandardScaler(), SNNClassifier(**FAST)).fit(X, y)
+    assert pipe.score(X, y) > 0.8
+    cloned = clone(pipe)
+    assert not hasattr(cloned[-1], "net_")
+    assert cloned.get_params()["snnclassifier__hidden_layer_sizes"] == (16, 16)
+
+
+def test_grid_search_in_parallel_and_cross_val_score(regression_data):
+    X, y = load_iris(return_X_y=True)
+    search = GridSearchCV(
+        SNNClassifier(**FAST),
+        {"hidden_layer_sizes": [(8,), (16, 16)], "dropout": [0.0, 0.05]},
+        cv=2,
+        n_jobs=2,
+    ).fit(X, y)
+    assert search.best_score_ > 0.7
+    assert search.best_estimator_.n_iter_ >= 1
+    scores = cross_val_score(SNNRegressor(**FAST), *regression_data, cv=3)
+    assert scores.shape == (3,)
+    assert np.all(scores > 0.5)
+
+
+def test_set_params_then_refit(classification_data):
+    X, y = classification_data
+    clf = SNNClassifier(**FAST).fit(X, y)
+    clf.set_params(hidden_layer_sizes=(7,))
+    clf.fit(X, y)
+    assert clf.net_.module_.hidden_layer_sizes == (7,)
+    assert clf.get_params()["hidden_layer_sizes"] == (7,)
+
+
+def test_refit_without_warm_start_starts_from_scratch(classification_data):
+    X, y = classification_data
+    clf = SNNClassifier(**FAST).fit(X, y)
+    first_net = clf.net_
+    first = clf.predict_proba(X)
+    clf.fit(X, y)
+    assert clf.net_ is not first_net
+    assert clf.n_iter_ == len(clf.net_.history)
+    np.testing.assert_array_equal(clf.predict_proba(X), first)
+
+
+def test_warm_start_continues_from_previous_weights(classification_data):
+    X, y = classification_data
+    params = {**FAST, "early_stopping": False, "max_iter": 3}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = SNNClassifier(**params, warm_start=True).fit(X, y)
+        n_first = clf.n_iter_
+        before = [p.detach().clone() for p in clf.net_.module_.parameters()]
+        net = clf.net_
+        clf.fit(X, y)
+        cold = SNNClassifier(**params).fit(X, y)
+    assert clf.net_ is net
+    assert clf.n_iter_ == n_first + 3
+    assert len(clf.loss_curve_) == 6
+    after = list(clf.net_.module_.parameters())
+    assert any(not torch.equal(b, a) for b, a in zip(before, after, strict=True))
+    # Six epochs in all: the training loss ends below that of a cold 3-epoch fit.
+    assert clf.loss_curve_[-1] < cold.loss_curve_[-1]
+
+
+def test_warm_start_refuses_a_changed_network(classification_data):
+    X, y = classification_data
+    clf = SNNClassifier(**FAST, warm_start=True).fit(X, y)
+    clf.set_params(hidden_layer_sizes=(4,))
+    with pytest.raises(ValueError, match="warm_start=False"):
+        clf.fit(X, y)
+
+
+# --- Persistence --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_pickle_and_joblib_round_trip(
+    Estimator, classification_data, regression_data, tmp_path
+):
+    X, y = _data_for(Estimator, classification_data, regression_data)
+    model = Estimator(**FAST).fit(X, y)
+    expected = model.predict(X)
+    restored = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(restored.predict(X), expected)
+    joblib.dump(model, tmp_path / "model.joblib")
+    np.testing.assert_array_equal(
+        joblib.load(tmp_path / "model.joblib").predict(X), expected
+    )
+
+
+def test_pickle_does_not_carry_training_buffers(classification_data):
+    X, y = classification_data
+    clf = SNNClassifier(**FAST).fit(X, y)
+    monitor = dict(clf.net_.callbacks_)["monitor"]
+    assert monitor.restore_state_ is None
+    size = len(pickle.dumps(clf))
+    n_parameters = sum(p.numel() for p in clf.net_.module_.parameters())
+    # Weights plus Adam's two moments, and some bookkeeping.
+    assert size < 3 * 4 * n_parameters + 200_000
+
+
+# --- Bad input ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_X_is_refused(Estimator, bad, classification_data, regression_data):
+    X, y = _data_for(Estimator, classification_data, regression_data)
+    X = X.copy()
+    X[3, 1] = bad
+    with pytest.raises(ValueError, match="NaN|infinity"):
+        Estimator(**FAST).fit(X, y)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_y_is_refused(bad, regression_data, classification_data):
+    X, y = regression_data
+    y = y.copy()
+    y[5] = bad
+    with pytest.raises(ValueError, match="NaN|infinity"):
+        SNNRegressor(**FAST).fit(X, y)
+    X, y = classification_data
+    y = y.astype(float)
+    y[5] = bad
+    with pytest.raises(ValueError, match="NaN|infinity"):
+        SNNClassifier(**FAST).fit(X, y)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_wrong_number_of_features_at_predict(
+    Estimator, classification_data, regression_data
+):
+    X, y = _data_for(Estimator, classification_data, regression_data)
+    model = Estimator(**FAST).fit(X, y)
+    with pytest.raises(ValueError, match="features"):
+        model.predict(X[:, :-1])
+
+
+def test_single_class_is_refused(classification_data):
+    X, _ = classification_data
+    with pytest.raises(ValueError, match="only one class"):
+        SNNClassifier(**FAST).fit(X, np.zeros(len(X)))
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_empty_and_1d_X_are_refused(Estimator):
+    with pytest.raises(ValueError, match="0 sample"):
+        Estimator(**FAST).fit(np.empty((0, 3)), np.empty(0))
+    with pytest.raises(ValueError, match="2D array"):
+        Estimator(**FAST).fit(np.arange(10.0), np.arange(10) % 2)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_non_numeric_X_is_refused(Estimator):
+    X = np.array([["a", "b"], ["c", "d"], ["e", "f"], ["g", "h"]], dtype=object)
+    with pytest.raises(ValueError, match="convert|numeric"):
+        Estimator(**FAST).fit(X, [0, 1, 0, 1])
+
+
+@pytest.mark.parametrize(
+    ("param", "value"),
+    [
+        ("hidden_layer_sizes", (16, 0)),
+        ("hidden_layer_sizes", ()),
+        ("dropout", 1.0),
+        ("dropout", -0.1),
+        ("learning_rate_init", 0.0),
+        ("learning_rate_init", float("nan")),
+        ("alpha", -1.0),
+        ("batch_size", 0),
+        ("batch_size", "big"),
+        ("max_iter", 0),
+        ("validation_fraction", 1.0),
+        ("n_iter_no_change", 0),
+        ("tol", -1.0),
+        ("device", "gpu-please"),
+        ("device", 3),
+    ],
+)
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_bad_parameters_raise_at_fit(Estimator, param, value, classification_data):
+    X, y = classification_data
+    model = Estimator(**FAST).set_params(**{param: value})
+    with pytest.raises(ValueError, match=param if param != "device" else "device"):
+        model.fit(X, y)
+
+
+def test_bad_class_weight_raises(classification_data):
+    X, y = classification_data
+    with pytest.raises(ValueError, match="class_weight"):
+        SNNClassifier(**FAST, class_weight="heavy").fit(X, y)
+
+
+def test_unavailable_cuda_device_names_the_way_out(classification_data):
+    if torch.cuda.is_available():
+        pytest.skip("CUDA is available here")
+    X, y = classification_data
+    with pytest.raises(ValueError, match="device='auto'"):
+        SNNClassifier(**FAST, device="cuda").fit(X, y)
+
+
+@pytest.mark.parametrize(
+    ("weight", "message"),
+    [
+        (np.ones(5), "one weight per sample"),
+        (-np.ones(200), "negative"),
+        (np.zeros(200), "zero for every sample"),
+        (np.full(200, np.nan), "NaN"),
+    ],
+)
+def test_bad_sample_weight_raises(weight, message, classification_data):
+    X, y = classification_data
+    with pytest.raises(ValueError, match=message):
+        SNNClassifier(**FAST).fit(X, y, sample_weight=weight)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_predict_before_fit_raises(Estimator):
+    with pytest.raises(NotFittedError):
+        Estimator().predict(np.zeros((2, 3)))
+
+
+def test_early_stopping_with_one_sample_names_the_way_out():
+    with pytest.raises(ValueError, match="early_stopping=False"):
+        SNNRegressor(**FAST).fit(np.ones((1, 2)), [1.0])
+
+
+def test_regressor_diverging_run_warns_and_keeps_finite_weights(regression_data):
+    X, y = regression_data
+    with pytest.warns(ConvergenceWarning, match="diverged"):
+        reg = SNNRegressor(learning_rate_init=1e3, random_state=0).fit(X, y)
+    assert np.isfinite(reg.predict(X)).all()
+    for parameter in reg.net_.module_.parameters():
+        assert torch.isfinite(parameter).all()
+
+
+def test_classifier_with_huge_learning_rate_predicts_finite(classification_data):
+    X, y = classification_data
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = SNNClassifier(learning_rate_init=1e3, random_state=0, max_iter=20)
+        clf.fit(X, y)
+    proba = clf.predict_proba(X)
+    assert np.isfinite(proba).all()
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)

@@ -1,0 +1,57 @@
+"""Tests that need CUDA; they skip on machines without it."""
+
+import pickle
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from conftest import FAST
+
+from sklearn_snn import SNNClassifier, SNNRegressor
+
+pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+
+
+@pytest.mark.parametrize("Estimator", [SNNClassifier, SNNRegressor])
+def test_fit_on_cuda_predicts_numpy_on_cpu(Estimator, classification_data):
+    X, y = classification_data
+    model = Estimator(**FAST, device="cuda").fit(X, y)
+    assert model.device_.startswith("cuda")
+    assert next(model.net_.module_.parameters()).is_cuda
+    predictions = model.predict(X)
+    assert isinstance(predictions, np.ndarray)
+    assert np.isfinite(predictions).all()
+
+
+def test_cuda_model_loads_and_predicts_on_a_cpu_only_process(
+    classification_data, tmp_path
+):
+    X, y = classification_data
+    clf = SNNClassifier(**FAST, device="cuda").fit(X, y)
+    path = tmp_path / "model.pkl"
+    path.write_bytes(pickle.dumps(clf))
+    np.save(tmp_path / "X.npy", X)
+    np.save(tmp_path / "expected.npy", clf.predict_proba(X))
+    script = f"""
+import pickle, warnings
+import numpy as np, torch
+assert not torch.cuda.is_available()
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    clf = pickle.loads(open({str(path)!r}, "rb").read())
+proba = clf.predict_proba(np.load({str(tmp_path / "X.npy")!r}))
+expected = np.load({str(tmp_path / "expected.npy")!r})
+np.testing.assert_allclose(proba, expected, atol=1e-4)
+print("ok")
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env={"CUDA_VISIBLE_DEVICES": "", "PATH": ""},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
