@@ -55,6 +55,8 @@ class BaseSNN(BaseEstimator):
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "device": [str],
+        "precision": [StrOptions({"float32", "bf16"})],
+        "compile_step": ["boolean"],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
@@ -125,6 +127,8 @@ class BaseSNN(BaseEstimator):
             n_iter_no_change=self.n_iter_no_change,
             tol=self.tol,
             verbose=int(self.verbose),
+            precision=self.precision,
+            compile_step=self.compile_step,
         )
         network_spec = (X.shape[1], hidden_layer_sizes, n_outputs, self.dropout)
         if warm:

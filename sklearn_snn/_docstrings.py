@@ -53,6 +53,24 @@ device : str, default='auto'
     Where to train: ``'auto'`` picks CUDA when available, else the CPU; any
     torch device string (``'cpu'``, ``'cuda'``, ``'cuda:1'``) is accepted.
     Predictions are returned as numpy arrays on the CPU whatever the device.
+    Training data is copied to the device once when it takes at most half of
+    the GPU's free memory; larger data stays in pinned host memory and is
+    copied over batch by batch.
+
+precision : {'float32', 'bf16'}, default='float32'
+    Arithmetic of the training forward pass. ``'bf16'`` runs it under
+    bfloat16 autocast (on CUDA, where bf16 matrix units make it faster; on
+    the CPU it is usually slower). Weights, the optimizer and predictions
+    stay in float32 (float64 for predictions on the CPU).
+
+compile_step : bool, default=False
+    Run each training step (forward, backward and AdamW update) as one
+    ``torch.compile``'d function; on CUDA it uses
+    ``mode='reduce-overhead'``, which replays the step as a CUDA graph and
+    removes the kernel-launch overhead that dominates small batches. The
+    first epoch pays the compile time (seconds on a GPU, tens of seconds on
+    a CPU), so it pays off for long runs. Every training batch then has the
+    same size: a last, smaller batch of an epoch is skipped.
 
 random_state : int, RandomState instance or None, default=None
     Seeds the weight initialization, the validation split, shuffling and

@@ -68,6 +68,8 @@ class SNNRegressor(RegressorMixin, BaseSNN):
         n_iter_no_change=_defaults.N_ITER_NO_CHANGE,
         tol=_defaults.TOL,
         device=_defaults.DEVICE,
+        precision=_defaults.PRECISION,
+        compile_step=_defaults.COMPILE_STEP,
         random_state=None,
         verbose=0,
         warm_start=False,
@@ -83,6 +85,8 @@ class SNNRegressor(RegressorMixin, BaseSNN):
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
         self.device = device
+        self.precision = precision
+        self.compile_step = compile_step
         self.random_state = random_state
         self.verbose = verbose
         self.warm_start = warm_start

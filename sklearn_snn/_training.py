@@ -23,6 +23,34 @@ from skorch.callbacks import Callback, ProgressBar
 #: batch of inputs and activations.
 PREDICT_BATCH_SIZE = 8192
 
+#: Training data is copied to a GPU once when it takes at most this fraction of
+#: the GPU's free memory; larger data stays in pinned host memory and each
+#: batch is copied over as it is drawn.
+MAX_DEVICE_DATA_FRACTION = 0.5
+
+
+def storage_device(nbytes, device):
+    """Where training data of ``nbytes`` bytes is kept for training on ``device``.
+
+    Parameters
+    ----------
+    nbytes : int
+        Size of the training data.
+    device : str
+        The training device.
+
+    Returns
+    -------
+    str
+        ``device`` itself when the data fits (always on the CPU), else ``'cpu'``
+        (pinned host memory, streamed batch by batch).
+    """
+    parsed = torch.device(device)
+    if parsed.type != "cuda":
+        return device
+    free, _ = torch.cuda.mem_get_info(parsed)
+    return device if nbytes <= MAX_DEVICE_DATA_FRACTION * free else "cpu"
+
 
 def resolve_device(device):
     """Turn the ``device`` parameter into a torch device string.
@@ -116,20 +144,26 @@ class TensorData:
         sample_weight : ndarray of shape (n_samples,)
             Per-sample loss weights.
         device : str
-            Where the tensors live.
+            The training device. The tensors are copied there once, unless
+            :func:`storage_device` keeps them in pinned host memory.
 
         Returns
         -------
         TensorData
         """
         y_dtype = torch.int64 if y.dtype.kind in "iu" else torch.float32
-        return cls(
-            X=torch.as_tensor(X, dtype=torch.float32, device=device),
-            y=torch.as_tensor(y, dtype=y_dtype, device=device),
-            sample_weight=torch.as_tensor(
-                sample_weight, dtype=torch.float32, device=device
-            ),
-        )
+        tensors = {
+            "X": torch.as_tensor(X, dtype=torch.float32),
+            "y": torch.as_tensor(y, dtype=y_dtype),
+            "sample_weight": torch.as_tensor(sample_weight, dtype=torch.float32),
+        }
+        nbytes = sum(t.element_size() * t.nelement() for t in tensors.values())
+        where = storage_device(nbytes, device)
+        if torch.device(where).type != torch.device(device).type:
+            tensors = {name: t.pin_memory() for name, t in tensors.items()}
+        else:
+            tensors = {name: t.to(device) for name, t in tensors.items()}
+        return cls(**tensors)
 
     def __len__(self):
         return len(self.X)
@@ -154,29 +188,46 @@ class TensorBatches:
         Rows per batch; the last batch may be smaller.
     shuffle : bool
         Whether each pass draws a new random order.
+    device : str
+        Where the batches go; a no-op when the data is already there.
+    drop_last : bool, default=False
+        Skip a last, smaller batch (unless it is the only one), so that every
+        batch has the same shape.
     """
 
-    def __init__(self, data, batch_size, shuffle):
+    def __init__(self, data, batch_size, shuffle, device, drop_last=False):
         self.data = data
         self.batch_size = batch_size
         self.shuffle = shuffle
+        self.device = device
+        self.drop_last = drop_last
+
+    def _stop(self):
+        n_samples = len(self.data)
+        if self.drop_last and n_samples > self.batch_size:
+            return n_samples - n_samples % self.batch_size
+        return n_samples
 
     def __len__(self):
-        return math.ceil(len(self.data) / self.batch_size)
+        return math.ceil(self._stop() / self.batch_size)
 
     def __iter__(self):
         data = self.data
-        n_samples = len(data)
         order = None
         if self.shuffle:
-            order = torch.randperm(n_samples, device=data.X.device)
-        for start in range(0, n_samples, self.batch_size):
+            order = torch.randperm(len(data), device=data.X.device)
+        for start in range(0, self._stop(), self.batch_size):
             if order is None:
                 index = slice(start, start + self.batch_size)
             else:
                 index = order[start : start + self.batch_size]
-            inputs = {"X": data.X[index], "sample_weight": data.sample_weight[index]}
-            yield inputs, data.y[index]
+            inputs = {
+                "X": data.X[index].to(self.device, non_blocking=True),
+                "sample_weight": data.sample_weight[index].to(
+                    self.device, non_blocking=True
+                ),
+            }
+            yield inputs, data.y[index].to(self.device, non_blocking=True)
 
 
 class SNNNet(NeuralNet):
@@ -189,12 +240,28 @@ class SNNNet(NeuralNet):
     classification : bool
         Whether the targets are class indices (cross-entropy on logits) or
         standardized values (squared error).
+    precision : {'float32', 'bf16'}, default='float32'
+        'bf16' runs the forward pass under bfloat16 autocast.
+    use_compiled_step : bool, default=False
+        Whether to run each training step (forward, backward and optimizer
+        update) as one ``torch.compile``'d function; on CUDA with
+        ``mode='reduce-overhead'``, which replays it as a CUDA graph.
     **kwargs
         Passed to :class:`skorch.NeuralNet`.
     """
 
-    def __init__(self, module, *, classification, **kwargs):
+    def __init__(
+        self,
+        module,
+        *,
+        classification,
+        precision="float32",
+        use_compiled_step=False,
+        **kwargs,
+    ):
         self.classification = classification
+        self.precision = precision
+        self.use_compiled_step = use_compiled_step
         criterion = torch.nn.CrossEntropyLoss if classification else torch.nn.MSELoss
         super().__init__(
             module, criterion=criterion, criterion__reduction="none", **kwargs
@@ -205,19 +272,67 @@ class SNNNet(NeuralNet):
         return X.train, X.valid
 
     def get_iterator(self, dataset, training=False):
-        """Return tensor batches, shuffled for training."""
-        return TensorBatches(dataset, self.batch_size, shuffle=training)
+        """Return tensor batches, shuffled for training.
+
+        A compiled step sees only full batches, so that it compiles once.
+        """
+        return TensorBatches(
+            dataset,
+            self.batch_size,
+            shuffle=training,
+            device=self.device,
+            drop_last=training and self.use_compiled_step,
+        )
+
+    def _autocast(self):
+        return torch.autocast(
+            torch.device(self.device).type,
+            dtype=torch.bfloat16,
+            enabled=self.precision == "bf16",
+        )
 
     def infer(self, x, **fit_params):
         """Run the network on the inputs of a batch."""
-        return self.module_(x["X"])
+        with self._autocast():
+            return self.module_(x["X"])
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         """Return the sample-weighted mean loss of a batch."""
-        per_sample = self.criterion_(y_pred, y_true)
+        return self._weighted_loss(y_pred, y_true, X["sample_weight"])
+
+    def _weighted_loss(self, y_pred, y_true, sample_weight):
+        per_sample = self.criterion_(y_pred.float(), y_true)
         if per_sample.ndim == 2:
             per_sample = per_sample.mean(dim=1)
-        return (per_sample * X["sample_weight"]).mean()
+        return (per_sample * sample_weight).mean()
+
+    def _eager_step(self, X, y, sample_weight):
+        self.optimizer_.zero_grad(set_to_none=True)
+        with self._autocast():
+            y_pred = self.module_(X)
+        loss = self._weighted_loss(y_pred, y, sample_weight)
+        loss.backward()
+        self.optimizer_.step()
+        return loss.detach(), y_pred.detach()
+
+    def train_step(self, batch, **fit_params):
+        """Run one training step, compiled when ``use_compiled_step`` is set."""
+        if not self.use_compiled_step:
+            return super().train_step(batch, **fit_params)
+        if getattr(self, "compiled_step_", None) is None:
+            cuda = torch.device(self.device).type == "cuda"
+            self.compiled_step_ = torch.compile(
+                self._eager_step, mode="reduce-overhead" if cuda else None
+            )
+        self._set_training(True)
+        inputs, y = batch
+        loss, y_pred = self.compiled_step_(inputs["X"], y, inputs["sample_weight"])
+        return {"loss": loss.clone(), "y_pred": y_pred.clone()}
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("compiled_step_", None)
+        return state
 
 
 def validation_score(y_pred, data, classification):
@@ -353,6 +468,8 @@ class TrainingConfig:
     n_iter_no_change: int
     tol: float
     verbose: int
+    precision: str = "float32"
+    compile_step: bool = False
 
 
 def _net_params(config):
@@ -362,6 +479,8 @@ def _net_params(config):
         "max_epochs": config.max_epochs,
         "batch_size": config.batch_size,
         "verbose": int(config.verbose > 0),
+        "precision": config.precision,
+        "use_compiled_step": config.compile_step,
         "callbacks__monitor__n_iter_no_change": config.n_iter_no_change,
         "callbacks__monitor__tol": config.tol,
     }

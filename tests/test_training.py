@@ -30,7 +30,7 @@ def test_resolve_device():
 
 def test_batches_cover_every_row_once_and_reshuffle_each_epoch():
     data = _data(50)
-    batches = TensorBatches(data, batch_size=16, shuffle=True)
+    batches = TensorBatches(data, batch_size=16, shuffle=True, device="cpu")
     assert len(batches) == 4
     with seeded_rng(0, "cpu"):
         epochs = [torch.cat([y for _, y in batches]) for _ in range(2)]
@@ -41,14 +41,16 @@ def test_batches_cover_every_row_once_and_reshuffle_each_epoch():
 
 def test_batches_keep_inputs_targets_and_weights_aligned():
     data = _data(9)
-    for inputs, y in TensorBatches(data, batch_size=4, shuffle=True):
+    for inputs, y in TensorBatches(data, batch_size=4, shuffle=True, device="cpu"):
         np.testing.assert_array_equal(inputs["X"][:, 0].numpy(), 2 * y.numpy())
         assert inputs["sample_weight"].shape == y.shape
 
 
 def test_unshuffled_batches_keep_order():
     data = _data(9)
-    order = torch.cat([y for _, y in TensorBatches(data, batch_size=4, shuffle=False)])
+    order = torch.cat(
+        [y for _, y in TensorBatches(data, batch_size=4, shuffle=False, device="cpu")]
+    )
     assert order.tolist() == list(range(9))
 
 

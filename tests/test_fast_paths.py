@@ -1,0 +1,92 @@
+"""The bf16 and compiled-step training paths, and where training data lives."""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from conftest import FAST
+from sklearn.exceptions import ConvergenceWarning
+
+from sklearn_snn import SNNClassifier, SNNRegressor, _training
+
+
+def _fit_quietly(estimator, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return estimator.fit(X, y)
+
+
+def test_compiled_step_follows_the_eager_loss_trajectory(rng):
+    # 192 rows in batches of 32: no partial batch, so both paths see the same
+    # batches. Without dropout both draw no random numbers during a step.
+    X = rng.normal(size=(192, 5))
+    y = X @ rng.normal(size=5) + 0.1 * rng.normal(size=192)
+    params = {
+        **FAST,
+        "dropout": 0.0,
+        "early_stopping": False,
+        "max_iter": 4,
+        "batch_size": 32,
+    }
+    eager = _fit_quietly(SNNRegressor(**params), X, y)
+    compiled = _fit_quietly(SNNRegressor(**params, compile_step=True), X, y)
+    np.testing.assert_allclose(compiled.loss_curve_, eager.loss_curve_, rtol=1e-4)
+    np.testing.assert_allclose(
+        compiled.predict(X), eager.predict(X), rtol=1e-3, atol=1e-3 * y.std()
+    )
+
+
+def test_bf16_reaches_the_accuracy_of_float32(classification_data):
+    X, y = classification_data
+    full = SNNClassifier(**FAST).fit(X, y)
+    half = SNNClassifier(**FAST, precision="bf16").fit(X, y)
+    assert half.score(X, y) >= full.score(X, y) - 0.05
+    assert next(half.net_.module_.parameters()).dtype == torch.float32
+
+
+def test_compiled_model_pickles(classification_data):
+    import pickle
+
+    X, y = classification_data
+    clf = _fit_quietly(
+        SNNClassifier(**{**FAST, "max_iter": 1}, compile_step=True), X, y
+    )
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(restored.predict(X), clf.predict(X))
+
+
+def test_data_that_does_not_fit_the_gpu_stays_on_the_host(monkeypatch):
+    assert _training.storage_device(10**12, "cpu") == "cpu"
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device: (1000, 4000))
+    assert _training.storage_device(400, "cuda") == "cuda"
+    assert _training.storage_device(600, "cuda") == "cpu"
+
+
+def test_drop_last_keeps_every_training_batch_the_same_size():
+    data = _training.TensorData.from_arrays(
+        np.zeros((70, 2), dtype=np.float32),
+        np.zeros(70, dtype=np.int64),
+        np.ones(70),
+        "cpu",
+    )
+    batches = _training.TensorBatches(
+        data, 32, shuffle=True, device="cpu", drop_last=True
+    )
+    assert [len(y) for _, y in batches] == [32, 32]
+    assert len(batches) == 2
+    small = _training.TensorBatches(
+        data, 100, shuffle=True, device="cpu", drop_last=True
+    )
+    assert [len(y) for _, y in small] == [70]
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_compiled_step_on_cuda_follows_eager(rng):
+    X = rng.normal(size=(256, 5))
+    y = X @ rng.normal(size=5)
+    params = {**FAST, "dropout": 0.0, "early_stopping": False, "max_iter": 4}
+    params.update(batch_size=64, device="cuda")
+    eager = _fit_quietly(SNNRegressor(**params), X, y)
+    compiled = _fit_quietly(SNNRegressor(**params, compile_step=True), X, y)
+    np.testing.assert_allclose(compiled.loss_curve_, eager.loss_curve_, rtol=1e-3)
