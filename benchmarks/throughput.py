@@ -1,0 +1,257 @@
+"""Training and prediction throughput: SNNClassifier against skorch and plain torch.
+
+For each network and batch size it measures training samples per second, and
+the TFLOP/s that implies, for:
+
+(a) skorch's ``NeuralNetClassifier`` around the same network, with its default
+    DataLoader;
+(b) a plain PyTorch loop with the data already on the device;
+(c) SNNClassifier, eager;
+(d) SNNClassifier with ``compile_step=True``;
+(e) SNNClassifier with ``precision='bf16'`` (CUDA only).
+
+Each training measurement times one epoch over ``--steps`` batches after a
+warm-up epoch (which pays any compile time). It also times ``predict_proba``
+on all rows after a warm-up call. One run prints every row side by side and
+writes ``benchmarks/results/throughput-<device>.md`` and ``.json``.
+
+Defaults: 1,000,000 x 50 on the GPU; ``--quick`` runs 100,000 x 20 on the CPU
+with the 4x256 network at batch sizes 256 and 1024 and variants (a) to (c).
+
+Example::
+
+    python benchmarks/throughput.py --quick
+"""
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+from skorch import NeuralNetClassifier
+from torch import nn
+
+from sklearn_snn import SNNClassifier
+from sklearn_snn._network import SELUNetwork
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+PREDICT_WARMUP = 10_000
+NETWORKS = {"4x256": (256,) * 4, "8x512": (512,) * 8, "8x1024": (1024,) * 8}
+
+
+def training_flops_per_sample(n_features, hidden, n_outputs):
+    """Return forward plus backward FLOPs of one sample (6 per weight)."""
+    widths = [n_features, *hidden, n_outputs]
+    return 6 * sum(a * b for a, b in zip(widths[:-1], widths[1:], strict=True))
+
+
+def skorch_default(X, y, hidden, batch_size, device):
+    """Samples/s of skorch's default training loop, epoch 2 of 2."""
+    net = NeuralNetClassifier(
+        SELUNetwork(X.shape[1], hidden, 2, 0.05),
+        criterion=nn.CrossEntropyLoss,
+        optimizer=torch.optim.AdamW,
+        max_epochs=2,
+        batch_size=batch_size,
+        train_split=None,
+        iterator_train__shuffle=True,
+        device=device,
+        verbose=0,
+    ).fit(X, y)
+    return len(X) / net.history[-1, "dur"]
+
+
+def plain_torch(X, y, hidden, batch_size, device):
+    """Samples/s of a hand-written loop over data already on the device."""
+    module = SELUNetwork(X.shape[1], hidden, 2, 0.05).to(device)
+    optimizer = torch.optim.AdamW(module.parameters())
+    X_t = torch.as_tensor(X, device=device)
+    y_t = torch.as_tensor(y, device=device)
+    n = len(X_t)
+    for _epoch in range(2):
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        order = torch.randperm(n, device=device)
+        for first in range(0, n, batch_size):
+            index = order[first : first + batch_size]
+            optimizer.zero_grad(set_to_none=True)
+            loss = nn.functional.cross_entropy(module(X_t[index]), y_t[index])
+            loss.backward()
+            optimizer.step()
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+        seconds = time.perf_counter() - start
+    return n / seconds
+
+
+def snn(X, y, hidden, batch_size, device, **params):
+    """Samples/s of SNNClassifier, epoch 2 of 2, and the fitted model."""
+    clf = SNNClassifier(
+        hidden_layer_sizes=hidden,
+        batch_size=batch_size,
+        max_iter=2,
+        early_stopping=False,
+        n_iter_no_change=10,
+        device=device,
+        random_state=0,
+        **params,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.fit(X, y)
+    return len(X) / clf.net_.history[-1, "dur"], clf
+
+
+def machine_name(device):
+    """Describe the processor (and GPU) that the results come from."""
+    cpu = platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    name = f"{cpu}, {os.cpu_count()} cores, {torch.get_num_threads()} torch threads"
+    if device.startswith("cuda"):
+        name += f"; GPU {torch.cuda.get_device_name()}"
+    return name
+
+
+def main(argv=None):
+    """Run the benchmark from the command line."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--device", default=None)
+    parser.add_argument("--rows", type=int, default=None)
+    parser.add_argument("--features", type=int, default=None)
+    parser.add_argument("--networks", nargs="+", choices=list(NETWORKS))
+    parser.add_argument("--batch-sizes", nargs="+", type=int)
+    parser.add_argument("--steps", type=int, default=None, help="batches per epoch")
+    parser.add_argument("--variants", nargs="+", choices=list("abcde"))
+    args = parser.parse_args(argv)
+
+    quick = args.quick
+    device = args.device or ("cpu" if quick else "cuda")
+    cuda = device.startswith("cuda")
+    n_rows = args.rows or (100_000 if quick else 1_000_000)
+    n_features = args.features or (20 if quick else 50)
+    networks = args.networks or (["4x256"] if quick else list(NETWORKS))
+    batch_sizes = args.batch_sizes or ([256, 1024] if quick else [256, 1024, 4096])
+    steps = args.steps or (40 if quick else 200)
+    variants = args.variants or (list("abc") if quick else list("abcde"))
+    if not cuda and "e" in variants:
+        variants.remove("e")
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(n_rows, n_features)).astype(np.float32)
+    y = (X[:, 0] + X[:, 1] * X[:, 2] > 0).astype(np.int64)
+
+    rows = []
+    header = (
+        f"{'network':<8} {'batch':>6} {'variant':<22} {'samples/s':>11} "
+        f"{'TFLOP/s':>8} {'vs (b)':>7} {'vs (a)':>7}"
+    )
+    print(f"{n_rows} x {n_features} on {device}: {machine_name(device)}")
+    print(header)
+    predict_rate = None
+    for name in networks:
+        hidden = NETWORKS[name]
+        flops = training_flops_per_sample(n_features, hidden, 2)
+        for batch_size in batch_sizes:
+            n = min(n_rows, steps * batch_size)
+            Xs, ys = X[:n], y[:n]
+            measured = {}
+            if "a" in variants:
+                measured["(a) skorch default"] = skorch_default(
+                    Xs, ys, hidden, batch_size, device
+                )
+            if "b" in variants:
+                measured["(b) plain torch"] = plain_torch(
+                    Xs, ys, hidden, batch_size, device
+                )
+            if "c" in variants:
+                measured["(c) SNN eager"], clf = snn(Xs, ys, hidden, batch_size, device)
+                if predict_rate is None:
+                    clf.predict_proba(X[:PREDICT_WARMUP])
+                    start = time.perf_counter()
+                    clf.predict_proba(X)
+                    predict_rate = n_rows / (time.perf_counter() - start)
+            if "d" in variants:
+                measured["(d) SNN compile_step"], _ = snn(
+                    Xs, ys, hidden, batch_size, device, compile_step=True
+                )
+            if "e" in variants:
+                measured["(e) SNN bf16"], _ = snn(
+                    Xs, ys, hidden, batch_size, device, precision="bf16"
+                )
+            plain = measured.get("(b) plain torch")
+            anchor = measured.get("(a) skorch default")
+            for variant, rate in measured.items():
+                row = {
+                    "network": name,
+                    "batch_size": batch_size,
+                    "variant": variant,
+                    "samples_per_s": rate,
+                    "tflops": rate * flops / 1e12,
+                    "vs_plain": rate / plain if plain else None,
+                    "vs_skorch": rate / anchor if anchor else None,
+                }
+                rows.append(row)
+                ratio_b = f"{row['vs_plain']:.2f}" if plain else "-"
+                ratio_a = f"{row['vs_skorch']:.2f}" if anchor else "-"
+                print(
+                    f"{name:<8} {batch_size:>6} {variant:<22} {rate:>11,.0f} "
+                    f"{row['tflops']:>8.3f} {ratio_b:>7} {ratio_a:>7}",
+                    flush=True,
+                )
+    if predict_rate is not None:
+        print(f"predict_proba: {predict_rate:,.0f} rows/s on {n_rows} x {n_features}")
+
+    tag = "cuda" if cuda else "cpu"
+    command = "python benchmarks/throughput.py " + " ".join(
+        sys.argv[1:] if argv is None else argv
+    )
+    report = {
+        "machine": machine_name(device),
+        "device": device,
+        "rows": n_rows,
+        "features": n_features,
+        "steps_per_measurement": steps,
+        "command": command,
+        "training": rows,
+        "predict_proba_rows_per_s": predict_rate,
+    }
+    RESULTS_DIR.mkdir(exist_ok=True)
+    (RESULTS_DIR / f"throughput-{tag}.json").write_text(json.dumps(report, indent=2))
+    lines = [
+        f"# Training throughput on {device}",
+        "",
+        f"Machine: {report['machine']}. Data: {n_rows} x {n_features} float32; "
+        f"each rate is one epoch of up to {steps} batches, after a warm-up epoch.",
+        f"Command: `{command}`",
+        "",
+        "| network | batch | variant | samples/s | TFLOP/s | vs (b) | vs (a) |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in rows:
+        ratio_b = f"{row['vs_plain']:.2f}" if row["vs_plain"] else "-"
+        ratio_a = f"{row['vs_skorch']:.2f}" if row["vs_skorch"] else "-"
+        lines.append(
+            f"| {row['network']} | {row['batch_size']} | {row['variant']} | "
+            f"{row['samples_per_s']:,.0f} | {row['tflops']:.3f} | "
+            f"{ratio_b} | {ratio_a} |"
+        )
+    if predict_rate is not None:
+        lines += ["", f"predict_proba: {predict_rate:,.0f} rows/s on all rows."]
+    (RESULTS_DIR / f"throughput-{tag}.md").write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
