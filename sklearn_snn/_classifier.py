@@ -1,5 +1,7 @@
 """SNNClassifier: a self-normalizing neural network for classification."""
 
+from numbers import Number
+
 import numpy as np
 from scipy.special import softmax
 from sklearn.base import ClassifierMixin
@@ -102,6 +104,7 @@ class SNNClassifier(ClassifierMixin, BaseSNN):
 
     def _encode_targets(self, y, sample_weight, reset):
         y = column_or_1d(y, warn=True)
+        _check_label_types(y)
         check_classification_targets(y)
         if reset:
             self.classes_ = np.unique(y)
@@ -156,3 +159,17 @@ class SNNClassifier(ClassifierMixin, BaseSNN):
         """
         outputs = self._predict_outputs(X)
         return self.classes_[outputs.argmax(axis=1)]
+
+
+def _check_label_types(y):
+    """Refuse labels that mix types, such as ints and strings."""
+    if y.dtype != object:
+        return
+    types = {type(label) for label in y}
+    if len(types) > 1 and not all(issubclass(t, Number) for t in types):
+        names = sorted(t.__name__ for t in types)
+        raise ValueError(
+            f"y mixes labels of different types ({', '.join(names)}); class "
+            "labels must all be strings or all be numbers. Convert them, for "
+            "example with y.astype(str)."
+        )
