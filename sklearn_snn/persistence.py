@@ -92,8 +92,8 @@ def save(estimator, path):
     >>> clf = clf.fit(X, y)
     >>> path = os.path.join(tempfile.mkdtemp(), "iris.snn")
     >>> save(clf, path)
-    >>> (load(path).predict(X) == clf.predict(X)).all()
-    np.True_
+    >>> bool((load(path).predict_proba(X) == clf.predict_proba(X)).all())
+    True
     """
     name = type(estimator).__name__
     if _ESTIMATORS.get(name) is not type(estimator):
