@@ -3,7 +3,6 @@
 from numbers import Number
 
 import numpy as np
-from scipy.special import softmax
 from sklearn.base import ClassifierMixin
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.class_weight import compute_class_weight
@@ -141,8 +140,12 @@ class SNNClassifier(ClassifierMixin, BaseSNN):
         ndarray of shape (n_samples, n_classes)
             Probability of each class in ``classes_``; rows sum to 1.
         """
-        logits = self._predict_outputs(X)
-        return softmax(logits, axis=1)
+        # scipy.special.softmax's steps, in place: no copies of the output.
+        proba = self._predict_outputs(X)
+        proba -= proba.max(axis=1, keepdims=True)
+        np.exp(proba, out=proba)
+        proba /= proba.sum(axis=1, keepdims=True)
+        return proba
 
     def predict(self, X):
         """Predict class labels.
