@@ -160,7 +160,9 @@ def load(path, device="cpu"):
     loading a file from an untrusted source cannot run code. Pickle and joblib
     files, by contrast, can run arbitrary code when loaded: use them only for
     files you trust. Predictions of a loaded model on the CPU are
-    bit-identical to those of the saved model on the CPU.
+    bit-identical to those of the saved model on the CPU. On CUDA they agree
+    to float32 rounding, not bit for bit: cuBLAS may pick different kernels
+    for different batch shapes, devices and library versions.
 
     Examples
     --------
