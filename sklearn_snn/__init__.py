@@ -8,7 +8,8 @@ one.
 
 from ._classifier import SNNClassifier
 from ._regressor import SNNRegressor
+from .persistence import load, save
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["SNNClassifier", "SNNRegressor", "__version__"]
+__all__ = ["SNNClassifier", "SNNRegressor", "__version__", "load", "save"]

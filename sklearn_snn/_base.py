@@ -221,7 +221,7 @@ class BaseSNN(BaseEstimator):
 
 
 def _check_sample_weight(sample_weight, n_samples):
-    """Validate ``sample_weight``: finite, non-negative, not all zero."""
+    """Check ``sample_weight`` (finite, >= 0, not all zero) and scale it to max 1."""
     if sample_weight is None:
         return np.ones(n_samples)
     sample_weight = check_array(
@@ -239,4 +239,6 @@ def _check_sample_weight(sample_weight, n_samples):
             "sample_weight is zero for every sample, so there is nothing to learn "
             "from. Give at least one sample a positive weight."
         )
-    return sample_weight
+    # Only relative weights matter; scaling to a maximum of 1 keeps huge weights
+    # from overflowing the weighted statistics.
+    return sample_weight / sample_weight.max()

@@ -1,7 +1,8 @@
 """SNNClassifier: a self-normalizing neural network for classification."""
 
+from numbers import Number
+
 import numpy as np
-from scipy.special import softmax
 from sklearn.base import ClassifierMixin
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.class_weight import compute_class_weight
@@ -106,6 +107,7 @@ class SNNClassifier(ClassifierMixin, BaseSNN):
 
     def _encode_targets(self, y, sample_weight, reset):
         y = column_or_1d(y, warn=True)
+        _check_label_types(y)
         check_classification_targets(y)
         if reset:
             self.classes_ = np.unique(y)
@@ -142,8 +144,12 @@ class SNNClassifier(ClassifierMixin, BaseSNN):
         ndarray of shape (n_samples, n_classes)
             Probability of each class in ``classes_``; rows sum to 1.
         """
-        logits = self._predict_outputs(X)
-        return softmax(logits, axis=1)
+        # scipy.special.softmax's steps, in place: no copies of the output.
+        proba = self._predict_outputs(X)
+        proba -= proba.max(axis=1, keepdims=True)
+        np.exp(proba, out=proba)
+        proba /= proba.sum(axis=1, keepdims=True)
+        return proba
 
     def predict(self, X):
         """Predict class labels.
@@ -160,3 +166,17 @@ class SNNClassifier(ClassifierMixin, BaseSNN):
         """
         outputs = self._predict_outputs(X)
         return self.classes_[outputs.argmax(axis=1)]
+
+
+def _check_label_types(y):
+    """Refuse labels that mix types, such as ints and strings."""
+    if y.dtype != object:
+        return
+    types = {type(label) for label in y}
+    if len(types) > 1 and not all(issubclass(t, Number) for t in types):
+        names = sorted(t.__name__ for t in types)
+        raise ValueError(
+            f"y mixes labels of different types ({', '.join(names)}); class "
+            "labels must all be strings or all be numbers. Convert them, for "
+            "example with y.astype(str)."
+        )

@@ -120,7 +120,7 @@ class SNNRegressor(RegressorMixin, BaseSNN):
             Predictions; 1-D when the model has a single target.
         """
         outputs = self._predict_outputs(X)
-        predictions = self.target_scaler_.inverse_transform(outputs)
+        predictions = self.target_scaler_.inverse_transform(outputs, copy=False)
         return predictions.ravel() if self.n_outputs_ == 1 else predictions
 
     def __sklearn_tags__(self):

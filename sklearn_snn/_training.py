@@ -589,7 +589,8 @@ def predict_outputs(net, X, transform):
     On the CPU the forward pass runs in float64, so that a row's prediction
     does not depend on which other rows share its batch (float32 matrix
     products round differently for different batch sizes). On a GPU it runs
-    in float32.
+    in float32. When the device runs out of memory, the failed batch is
+    retried with half as many rows, down to a single row.
 
     Parameters
     ----------
@@ -604,14 +605,67 @@ def predict_outputs(net, X, transform):
     -------
     ndarray of shape (n_samples, n_outputs), dtype float64
         Outputs on the CPU.
+
+    Raises
+    ------
+    torch.cuda.OutOfMemoryError
+        If even a single row does not fit in the device's memory.
     """
     device = torch.device(net.device)
     dtype = torch.float64 if device.type == "cpu" else torch.float32
     module = copy.deepcopy(net.module_).to(dtype).eval()
     outputs = np.empty((X.shape[0], module.n_outputs), dtype=np.float64)
+    batch_size = PREDICT_BATCH_SIZE
+    start = 0
     with torch.inference_mode():
-        for start in range(0, X.shape[0], PREDICT_BATCH_SIZE):
-            stop = start + PREDICT_BATCH_SIZE
-            batch = torch.as_tensor(transform(X[start:stop]), device=device)
-            outputs[start:stop] = module(batch.to(dtype)).cpu().numpy()
+        while start < X.shape[0]:
+            stop = start + batch_size
+            try:
+                batch = torch.as_tensor(transform(X[start:stop]), device=device)
+                outputs[start:stop] = module(batch.to(dtype)).cpu().numpy()
+            except torch.cuda.OutOfMemoryError as exc:
+                batch = None
+                if batch_size == 1:
+                    raise torch.cuda.OutOfMemoryError(
+                        f"Out of memory on {device} while predicting a single row. "
+                        "Free device memory, or load the model on the CPU with "
+                        "sklearn_snn.load(path, device='cpu')."
+                    ) from exc
+                batch_size //= 2
+                if device.type == "cuda":
+                    torch.cuda.empty_cache()
+                continue
+            start = stop
     return outputs
+
+
+def net_for_prediction(module, *, classification, device):
+    """Wrap a network with loaded weights in an initialized net.
+
+    The net is built like the one :func:`fit_network` trains, so that a
+    loaded estimator predicts like a fitted one and can be warm-started (with
+    a fresh optimizer state).
+
+    Parameters
+    ----------
+    module : SELUNetwork
+        The network, holding its weights.
+    classification : bool
+        Whether the outputs are class logits.
+    device : str
+        Where the net lives.
+
+    Returns
+    -------
+    SNNNet
+        An initialized net whose ``module_`` is ``module`` on ``device``.
+    """
+    net = SNNNet(
+        module,
+        classification=classification,
+        optimizer=torch.optim.AdamW,
+        train_split=None,
+        callbacks=[("monitor", TrainingMonitor(n_iter_no_change=1, tol=0.0))],
+        device=device,
+    )
+    return net.initialize()

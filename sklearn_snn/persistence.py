@@ -1,0 +1,418 @@
+"""Save and load fitted estimators as data-only files.
+
+A model file is a zip archive with two members: ``metadata.json`` (format
+version, library versions, the estimator's class and parameters, and its
+fitted state: feature names, classes, scaler statistics, training curves) and
+``weights.safetensors`` (the network's weights). Loading reads JSON and
+safetensors only; nothing is unpickled, so a file cannot run code.
+"""
+
+import json
+import zipfile
+from numbers import Integral
+
+import numpy as np
+import sklearn
+import torch
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.validation import check_is_fitted
+
+from ._classifier import SNNClassifier
+from ._network import SELUNetwork
+from ._regressor import SNNRegressor
+from ._training import net_for_prediction, resolve_device, seeded_rng
+
+#: Name written in every file, so that other zip archives are refused.
+FORMAT_NAME = "sklearn-snn"
+#: Version of the file layout; files with a larger number are refused.
+FORMAT_VERSION = 1
+
+_METADATA = "metadata.json"
+_WEIGHTS = "weights.safetensors"
+_ESTIMATORS = {cls.__name__: cls for cls in (SNNClassifier, SNNRegressor)}
+#: Label dtypes that JSON lists round-trip: bool, int, uint, float, str, object.
+_LABEL_KINDS = "biufUO"
+
+
+def _safetensors():
+    try:
+        import safetensors.torch
+    except ImportError as exc:  # pragma: no cover - a declared dependency
+        raise ImportError(
+            "sklearn_snn.save and sklearn_snn.load need the safetensors package: "
+            "pip install safetensors"
+        ) from exc
+    return safetensors.torch
+
+
+def save(estimator, path):
+    """Save a fitted estimator to a data-only file.
+
+    Parameters
+    ----------
+    estimator : SNNClassifier or SNNRegressor
+        A fitted estimator.
+    path : str or path-like
+        The file to write (conventionally with a ``.snn`` suffix). An
+        existing file is overwritten.
+
+    Raises
+    ------
+    TypeError
+        If ``estimator`` is not an SNNClassifier or SNNRegressor, or holds a
+        parameter or class label that JSON cannot store.
+    sklearn.exceptions.NotFittedError
+        If ``estimator`` is not fitted.
+
+    See Also
+    --------
+    load : Read a file written by ``save``.
+
+    Notes
+    -----
+    The file holds the parameters, the fitted preprocessing, the class labels,
+    the training curves and the network weights, but not the optimizer state:
+    a loaded model predicts identically, and ``warm_start=True`` continues
+    from its weights with a fresh optimizer. A ``random_state`` that is a
+    ``RandomState`` instance is stored as None.
+
+    Use ``save``/``load`` for files you share or receive: loading never runs
+    code from the file, and a model saved on a GPU loads on any device. Use
+    :mod:`pickle` or :mod:`joblib` only for files you trust (your own
+    checkpoints): they keep everything, including the optimizer state, but
+    unpickling a file can run arbitrary code.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn_snn import SNNClassifier, load, save
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = SNNClassifier(hidden_layer_sizes=(16,), max_iter=5, random_state=0)
+    >>> clf = clf.fit(X, y)
+    >>> path = os.path.join(tempfile.mkdtemp(), "iris.snn")
+    >>> save(clf, path)
+    >>> bool((load(path).predict_proba(X) == clf.predict_proba(X)).all())
+    True
+    """
+    name = type(estimator).__name__
+    if _ESTIMATORS.get(name) is not type(estimator):
+        raise TypeError(
+            f"save stores SNNClassifier and SNNRegressor estimators, got {name}. "
+            "Use pickle or joblib for other objects."
+        )
+    check_is_fitted(estimator)
+    module = estimator.net_.module_
+    metadata = {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "versions": _library_versions(),
+        "estimator": name,
+        "params": _params_to_json(estimator.get_params(deep=False)),
+        "network": {
+            "n_features": module.n_features,
+            "hidden_layer_sizes": list(module.hidden_layer_sizes),
+            "n_outputs": module.n_outputs,
+            "dropout": module.dropout,
+        },
+        "fitted": _fitted_to_json(estimator),
+    }
+    state = {
+        key: value.detach().to("cpu").contiguous()
+        for key, value in module.state_dict().items()
+    }
+    weights = _safetensors().save(state)
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(_METADATA, json.dumps(metadata, indent=1))
+        archive.writestr(_WEIGHTS, weights)
+
+
+def load(path, device="cpu"):
+    """Load an estimator saved with :func:`save`.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A file written by :func:`save`.
+    device : str, default='cpu'
+        Where to put the network: ``'auto'`` (CUDA when available), ``'cpu'``,
+        ``'cuda'`` or ``'cuda:N'``. It sets ``device_``; the ``device``
+        parameter keeps its saved value and applies to the next fit.
+
+    Returns
+    -------
+    SNNClassifier or SNNRegressor
+        The fitted estimator, which predicts as the saved one did.
+
+    Raises
+    ------
+    ValueError
+        If the file is not a sklearn-snn model file, is damaged, was written
+        by a newer version of sklearn-snn, or ``device`` is not available.
+
+    See Also
+    --------
+    save : Write an estimator to a file.
+
+    Notes
+    -----
+    ``load`` reads JSON and safetensors only and never unpickles anything, so
+    loading a file from an untrusted source cannot run code. Pickle and joblib
+    files, by contrast, can run arbitrary code when loaded: use them only for
+    files you trust. Predictions of a loaded model on the CPU are
+    bit-identical to those of the saved model on the CPU. On CUDA they agree
+    to float32 rounding, not bit for bit: cuBLAS may pick different kernels
+    for different batch shapes, devices and library versions.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn_snn import SNNRegressor, load, save
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> reg = SNNRegressor(hidden_layer_sizes=(16,), max_iter=5, random_state=0)
+    >>> reg = reg.fit(X, y)
+    >>> path = os.path.join(tempfile.mkdtemp(), "diabetes.snn")
+    >>> save(reg, path)
+    >>> load(path, device="cpu").predict(X[:2]).shape
+    (2,)
+    """
+    device = resolve_device(device)
+    metadata, weights = _read_archive(path)
+    try:
+        estimator = _ESTIMATORS[metadata["estimator"]]()
+        estimator.set_params(**_params_from_json(metadata["params"]))
+        spec = metadata["network"]
+        with seeded_rng(0, "cpu"):
+            module = SELUNetwork(
+                int(spec["n_features"]),
+                tuple(int(width) for width in spec["hidden_layer_sizes"]),
+                int(spec["n_outputs"]),
+                float(spec["dropout"]),
+            )
+        module.load_state_dict(weights, strict=True)
+        _fitted_from_json(estimator, metadata["fitted"])
+        _check_consistent(estimator, module)
+    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as exc:
+        raise ValueError(
+            f"{path} is not a valid sklearn-snn model file: {exc!r}"
+        ) from exc
+    estimator.device_ = device
+    estimator.net_ = net_for_prediction(
+        module, classification=isinstance(estimator, SNNClassifier), device=device
+    )
+    return estimator
+
+
+def _read_archive(path):
+    """Return the metadata dict and the weights of a model file, checked."""
+    if not zipfile.is_zipfile(path):
+        raise ValueError(
+            f"{path} is not a sklearn-snn model file (not a zip archive). Files "
+            "written by pickle or joblib are refused: load them with joblib.load "
+            "only if you trust their source."
+        )
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            missing = {_METADATA, _WEIGHTS} - names
+            if missing:
+                raise ValueError(
+                    f"{path} is not a sklearn-snn model file: it lacks "
+                    f"{sorted(missing)}."
+                )
+            try:
+                metadata = json.loads(archive.read(_METADATA))
+            except ValueError as exc:  # not UTF-8 or not JSON
+                raise ValueError(
+                    f"{path} is not a valid sklearn-snn model file: "
+                    f"unreadable {_METADATA} ({exc})."
+                ) from exc
+            if not isinstance(metadata, dict) or metadata.get("format") != FORMAT_NAME:
+                raise ValueError(
+                    f"{path} is not a sklearn-snn model file (unknown format)."
+                )
+            version = metadata.get("format_version")
+            if not isinstance(version, int) or version < 1:
+                raise ValueError(f"{path} has an invalid format_version {version!r}.")
+            if version > FORMAT_VERSION:
+                raise ValueError(
+                    f"{path} has format version {version}, written by a newer "
+                    f"sklearn-snn (this one reads versions up to {FORMAT_VERSION})."
+                    " Upgrade sklearn-snn to load it."
+                )
+            if metadata.get("estimator") not in _ESTIMATORS:
+                raise ValueError(
+                    f"{path} holds an unknown estimator "
+                    f"{metadata.get('estimator')!r}; expected one of "
+                    f"{sorted(_ESTIMATORS)}."
+                )
+            weights = _safetensors().load(archive.read(_WEIGHTS))
+    except ValueError:
+        raise
+    except Exception as exc:  # zip, JSON or safetensors parse errors
+        raise ValueError(
+            f"{path} is not a valid sklearn-snn model file: {exc!r}"
+        ) from exc
+    return metadata, weights
+
+
+def _library_versions():
+    from . import __version__
+
+    return {
+        "sklearn_snn": __version__,
+        "scikit-learn": sklearn.__version__,
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+    }
+
+
+def _params_to_json(params):
+    params = dict(params)
+    sizes = params["hidden_layer_sizes"]
+    params["hidden_layer_sizes"] = (
+        int(sizes) if isinstance(sizes, Integral) else [int(s) for s in sizes]
+    )
+    if not isinstance(params["random_state"], (Integral, type(None))):
+        params["random_state"] = None
+    elif params["random_state"] is not None:
+        params["random_state"] = int(params["random_state"])
+    class_weight = params.get("class_weight")
+    if isinstance(class_weight, dict):
+        # JSON keys are strings; pairs keep the label's type.
+        params["class_weight"] = {
+            "pairs": [[_scalar(k), _scalar(v)] for k, v in class_weight.items()]
+        }
+    out = {key: _scalar(value) for key, value in params.items()}
+    try:
+        json.dumps(out)
+    except TypeError as exc:
+        raise TypeError(f"A parameter cannot be stored as JSON: {exc}") from exc
+    return out
+
+
+def _params_from_json(params):
+    params = dict(params)
+    if isinstance(params.get("hidden_layer_sizes"), list):
+        params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
+    class_weight = params.get("class_weight")
+    if isinstance(class_weight, dict):
+        params["class_weight"] = {key: value for key, value in class_weight["pairs"]}
+    return params
+
+
+def _scalar(value):
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _array_to_json(array):
+    array = np.asarray(array)
+    if array.dtype.kind not in _LABEL_KINDS:
+        raise TypeError(f"Arrays of dtype {array.dtype} cannot be stored as JSON.")
+    values = array.tolist()
+    try:
+        json.dumps(values)
+    except TypeError as exc:
+        raise TypeError(f"Values cannot be stored as JSON: {exc}") from exc
+    return {"dtype": array.dtype.str, "values": values}
+
+
+def _array_from_json(stored):
+    dtype = np.dtype(stored["dtype"])
+    if dtype.kind not in _LABEL_KINDS:
+        raise ValueError(f"unsupported dtype {dtype}")
+    return np.array(stored["values"], dtype=dtype)
+
+
+def _scaler_to_json(scaler):
+    seen = scaler.n_samples_seen_
+    return {
+        "mean": _array_to_json(scaler.mean_),
+        "var": _array_to_json(scaler.var_),
+        "scale": _array_to_json(scaler.scale_),
+        "n_samples_seen": _array_to_json(seen)
+        if isinstance(seen, np.ndarray)
+        else _scalar(seen),
+    }
+
+
+def _scaler_from_json(stored):
+    scaler = StandardScaler()
+    scaler.mean_ = _array_from_json(stored["mean"]).astype(np.float64)
+    scaler.var_ = _array_from_json(stored["var"]).astype(np.float64)
+    scaler.scale_ = _array_from_json(stored["scale"]).astype(np.float64)
+    seen = stored["n_samples_seen"]
+    scaler.n_samples_seen_ = _array_from_json(seen) if isinstance(seen, dict) else seen
+    scaler.n_features_in_ = len(scaler.mean_)
+    return scaler
+
+
+def _fitted_to_json(estimator):
+    fitted = {
+        "n_features_in": int(estimator.n_features_in_),
+        "scaler": _scaler_to_json(estimator.scaler_),
+        "device": estimator.device_,
+        "n_iter": int(estimator.n_iter_),
+        "loss_curve": [float(v) for v in estimator.loss_curve_],
+        "validation_scores": None
+        if estimator.validation_scores_ is None
+        else [float(v) for v in estimator.validation_scores_],
+        "best_validation_score": None
+        if estimator.best_validation_score_ is None
+        else float(estimator.best_validation_score_),
+    }
+    if hasattr(estimator, "feature_names_in_"):
+        fitted["feature_names_in"] = _array_to_json(estimator.feature_names_in_)
+    if isinstance(estimator, SNNClassifier):
+        fitted["classes"] = _array_to_json(estimator.classes_)
+    else:
+        fitted["n_outputs"] = int(estimator.n_outputs_)
+        fitted["target_scaler"] = _scaler_to_json(estimator.target_scaler_)
+    return fitted
+
+
+def _fitted_from_json(estimator, fitted):
+    estimator.n_features_in_ = int(fitted["n_features_in"])
+    estimator.scaler_ = _scaler_from_json(fitted["scaler"])
+    if estimator.scaler_.n_features_in_ != estimator.n_features_in_:
+        raise ValueError("the scaler does not match n_features_in")
+    if "feature_names_in" in fitted:
+        estimator.feature_names_in_ = _array_from_json(
+            fitted["feature_names_in"]
+        ).astype(object)
+    estimator.n_iter_ = int(fitted["n_iter"])
+    estimator.loss_curve_ = [float(v) for v in fitted["loss_curve"]]
+    scores = fitted["validation_scores"]
+    estimator.validation_scores_ = None if scores is None else list(map(float, scores))
+    best = fitted["best_validation_score"]
+    estimator.best_validation_score_ = None if best is None else float(best)
+    if isinstance(estimator, SNNClassifier):
+        estimator.classes_ = _array_from_json(fitted["classes"])
+    else:
+        estimator.n_outputs_ = int(fitted["n_outputs"])
+        estimator.target_scaler_ = _scaler_from_json(fitted["target_scaler"])
+
+
+def _check_consistent(estimator, module):
+    """Refuse a file whose parts disagree, instead of failing at predict."""
+    n_outputs = (
+        len(estimator.classes_)
+        if isinstance(estimator, SNNClassifier)
+        else estimator.n_outputs_
+    )
+    sizes = {
+        "n_features_in": (estimator.n_features_in_, module.n_features),
+        "scaler": (len(estimator.scaler_.scale_), module.n_features),
+        "n_outputs": (n_outputs, module.n_outputs),
+    }
+    if isinstance(estimator, SNNRegressor):
+        sizes["target_scaler"] = (len(estimator.target_scaler_.scale_), n_outputs)
+    if hasattr(estimator, "feature_names_in_"):
+        sizes["feature_names_in"] = (
+            len(estimator.feature_names_in_),
+            module.n_features,
+        )
+    for name, (found, expected) in sizes.items():
+        if found != expected:
+            raise ValueError(f"{name} has size {found}, the network {expected}")

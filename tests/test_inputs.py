@@ -1,0 +1,463 @@
+"""Bad and unusual inputs: each is handled or refused with a clear error.
+
+``CASES`` is the input matrix: one row per input, each with its expected
+outcome, either ``OK`` (fit and predict finite values of the right shape) or
+an exception type and a regex its message must match. The property-based
+tests at the end draw random shapes, dtypes and values.
+"""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from sklearn.exceptions import NotFittedError
+
+from sklearn_snn import SNNClassifier, SNNRegressor
+
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::sklearn.exceptions.ConvergenceWarning",
+    "ignore::sklearn.exceptions.DataConversionWarning",
+    "ignore:X does not have valid feature names:UserWarning",
+    "ignore:X has feature names:UserWarning",
+)
+
+#: A tiny network and budget: these tests are about inputs, not accuracy.
+TINY = {"hidden_layer_sizes": (4,), "max_iter": 3, "random_state": 0}
+OK = "ok"
+
+_rng = np.random.default_rng(0)
+X = _rng.normal(size=(40, 3))
+Y = np.arange(40) % 2
+Y_REG = _rng.normal(size=40)
+DF = pd.DataFrame(X, columns=["a", "b", "c"])
+
+
+def C(**params):
+    return SNNClassifier(**{**TINY, **params})
+
+
+def R(**params):
+    return SNNRegressor(**{**TINY, **params})
+
+
+def with_value(array, value, where=(3, 1)):
+    array = np.array(array, dtype=np.float64)
+    array[where] = value
+    return array
+
+
+def proba(model, X_fit, y, X_test=None, **fit_params):
+    """Fit, then return predict_proba (classifier) or predict (regressor)."""
+    model.fit(X_fit, y, **fit_params)
+    X_test = X_fit if X_test is None else X_test
+    if hasattr(model, "predict_proba"):
+        return model.predict_proba(X_test)
+    return model.predict(X_test)
+
+
+CASES = [
+    # --- X values -----------------------------------------------------------------
+    ("X_nan", lambda: proba(C(), with_value(X, np.nan), Y), (ValueError, "NaN")),
+    ("X_inf", lambda: proba(R(), with_value(X, np.inf), Y_REG), (ValueError, "inf")),
+    ("X_neg_inf", lambda: proba(C(), with_value(X, -np.inf), Y), (ValueError, "inf")),
+    (
+        "X_nan_at_predict",
+        lambda: proba(C(), X, Y, with_value(X, np.nan)),
+        (ValueError, "NaN"),
+    ),
+    ("X_1e30", lambda: proba(C(), np.where(X > 1, 1e30, X), Y), OK),
+    ("X_1e300", lambda: proba(C(), np.where(X > 1, 1e300, X), Y), OK),
+    ("X_1e300_at_predict_only", lambda: proba(R(), X, Y_REG, X * 1e300), OK),
+    (
+        "X_column_whose_variance_overflows",
+        lambda: proba(R(), np.c_[X, np.linspace(-1e200, 1e200, 40)], Y_REG),
+        (ValueError, "too large to standardize"),
+    ),
+    ("X_constant_column", lambda: proba(R(), np.c_[X, np.full(40, 7.0)], Y_REG), OK),
+    ("X_constant_1e30_column", lambda: proba(C(), np.c_[X, np.full(40, 1e30)], Y), OK),
+    ("X_all_columns_constant", lambda: proba(C(), np.ones((40, 3)), Y), OK),
+    ("X_duplicate_columns", lambda: proba(C(), np.c_[X, X], Y), OK),
+    # --- Labels -------------------------------------------------------------------
+    (
+        "y_nan_classifier",
+        lambda: proba(C(), X, with_value(Y, np.nan, 3)),
+        (ValueError, "NaN"),
+    ),
+    (
+        "y_nan_regressor",
+        lambda: proba(R(), X, with_value(Y_REG, np.nan, 3)),
+        (ValueError, "NaN"),
+    ),
+    (
+        "y_inf_regressor",
+        lambda: proba(R(), X, with_value(Y_REG, np.inf, 3)),
+        (ValueError, "inf"),
+    ),
+    (
+        "y_huge_regressor",
+        lambda: proba(R(), X, Y_REG * 1e200),
+        (ValueError, "too large"),
+    ),
+    (
+        "y_single_class",
+        lambda: proba(C(), X, np.zeros(40)),
+        (ValueError, "only one class"),
+    ),
+    (
+        "y_continuous_to_classifier",
+        lambda: proba(C(), X, Y_REG),
+        (ValueError, "continuous"),
+    ),
+    (
+        "y_mixed_types_object",
+        lambda: proba(C(), X, np.array([1, "a"] * 20, dtype=object)),
+        (ValueError, "mixes labels of different types"),
+    ),
+    (
+        "y_mixed_with_none",
+        lambda: proba(C(), X, np.array([1, None] * 20, dtype=object)),
+        (ValueError, "mixes labels of different types"),
+    ),
+    # numpy turns a list of ints and strings into strings: the labels are '1', 'a'.
+    ("y_mixed_types_list", lambda: proba(C(), X, [1, "a"] * 20), OK),
+    ("y_strings", lambda: proba(C(), X, np.array(["no", "yes"])[Y]), OK),
+    ("y_bool", lambda: proba(C(), X, Y.astype(bool)), OK),
+    ("y_column_vector", lambda: proba(C(), X, Y[:, None]), OK),
+    (
+        "y_2d_to_classifier",
+        lambda: proba(C(), X, np.c_[Y, Y]),
+        (ValueError, "1d array"),
+    ),
+    (
+        "y_wrong_length",
+        lambda: proba(C(), X, Y[:5]),
+        (ValueError, "inconsistent numbers"),
+    ),
+    (
+        "y_text_to_regressor",
+        lambda: proba(R(), X, np.array(["a", "b"])[Y]),
+        (ValueError, "convert"),
+    ),
+    # score counts unseen labels as wrong predictions.
+    ("y_unseen_at_score", lambda: np.array([C().fit(X, Y).score(X, Y + 5)]), OK),
+    (
+        "y_200_classes",
+        lambda: proba(C(), _rng.normal(size=(1000, 5)), np.arange(1000) % 200),
+        OK,
+    ),
+    # --- Shapes -------------------------------------------------------------------
+    ("X_1d", lambda: proba(C(), X[:, 0], Y), (ValueError, "2D array")),
+    ("X_3d", lambda: proba(C(), X[:, :, None], Y), (ValueError, "dim 3")),
+    ("X_empty", lambda: proba(C(), X[:0], Y[:0]), (ValueError, "0 sample")),
+    ("X_0_features", lambda: proba(C(), X[:, :0], Y), (ValueError, "0 feature")),
+    (
+        "one_sample_classifier",
+        lambda: proba(C(), X[:1], Y[:1]),
+        (ValueError, "only one class"),
+    ),
+    (
+        "one_sample_early_stopping",
+        lambda: proba(R(), X[:1], Y_REG[:1]),
+        (ValueError, "early_stopping=False"),
+    ),
+    (
+        "one_sample_no_early_stopping",
+        lambda: proba(R(early_stopping=False), X[:1], Y_REG[:1], X),
+        OK,
+    ),
+    (
+        "two_samples_two_classes_early_stopping",
+        lambda: proba(C(), X[:2], [0, 1], X),
+        OK,
+    ),
+    ("batch_size_above_n_samples", lambda: proba(C(batch_size=1000), X, Y), OK),
+    (
+        "validation_fraction_leaves_no_sample",
+        lambda: proba(C(validation_fraction=1e-9), X, Y),
+        OK,
+    ),
+    (
+        "validation_fraction_leaves_no_training",
+        lambda: proba(R(validation_fraction=0.999), X, Y_REG),
+        OK,
+    ),
+    ("python_lists", lambda: proba(C(), X.tolist(), Y.tolist(), X.tolist()), OK),
+    ("predict_one_row", lambda: proba(C(), X, Y, X[:1]), OK),
+    ("predict_empty", lambda: proba(C(), X, Y, X[:0]), (ValueError, "0 sample")),
+    ("predict_1d_row", lambda: proba(C(), X, Y, X[0]), (ValueError, "2D array")),
+    # --- Columns at predict time --------------------------------------------------
+    (
+        "predict_wrong_feature_count",
+        lambda: proba(C(), X, Y, X[:, :2]),
+        (ValueError, "3 features"),
+    ),
+    (
+        "predict_columns_reordered",
+        lambda: proba(C(), DF, Y, DF[["c", "b", "a"]]),
+        (ValueError, "same order"),
+    ),
+    (
+        "predict_columns_renamed",
+        lambda: proba(C(), DF, Y, DF.rename(columns={"a": "z"})),
+        (ValueError, "unseen at fit time"),
+    ),
+    ("predict_ndarray_after_dataframe", lambda: proba(C(), DF, Y, X), OK),
+    ("predict_dataframe_after_ndarray", lambda: proba(C(), X, Y, DF), OK),
+    # --- Column and array types ---------------------------------------------------
+    (
+        "X_object_strings",
+        lambda: proba(C(), np.array([["a", "b", "c"]] * 40, dtype=object), Y),
+        (ValueError, "could not convert string"),
+    ),
+    (
+        "dataframe_with_string_column",
+        lambda: proba(C(), DF.assign(d=["x"] * 40), Y),
+        (ValueError, "could not convert string"),
+    ),
+    ("X_numeric_strings", lambda: proba(C(), X.astype(str), Y, X), OK),
+    ("X_bool", lambda: proba(C(), X > 0, Y), OK),
+    (
+        "dataframe_bool_and_int_columns",
+        lambda: proba(C(), pd.DataFrame({"b": X[:, 0] > 0, "i": Y}), Y),
+        OK,
+    ),
+    (
+        "dataframe_nullable_float_with_NA",
+        lambda: proba(C(), DF.astype("Float64").mask(DF > 1.5), Y),
+        (ValueError, "NaN"),
+    ),
+    (
+        "X_sparse_csr",
+        lambda: proba(C(), sp.csr_matrix(X), Y),
+        (TypeError, r"Sparse data.*toarray"),
+    ),
+    (
+        "X_sparse_csc",
+        lambda: proba(C(), sp.csc_matrix(X), Y),
+        (TypeError, r"Sparse data.*toarray"),
+    ),
+    (
+        "predict_sparse",
+        lambda: proba(C(), X, Y, sp.csr_matrix(X)),
+        (TypeError, "Sparse data"),
+    ),
+    (
+        "X_fortran_order",
+        lambda: proba(C(), np.asfortranarray(X), Y, np.asfortranarray(X)),
+        OK,
+    ),
+    (
+        "X_float16",
+        lambda: proba(C(), X.astype(np.float16), Y, X.astype(np.float16)),
+        OK,
+    ),
+    ("X_float32", lambda: proba(R(), X.astype(np.float32), Y_REG), OK),
+    ("X_int64", lambda: proba(C(), (10 * X).astype(np.int64), Y), OK),
+    ("X_uint8", lambda: proba(R(), (X > 0).astype(np.uint8), Y_REG), OK),
+    (
+        "X_complex",
+        lambda: proba(C(), X.astype(complex), Y),
+        (ValueError, "Complex data"),
+    ),
+    # --- Parameters ---------------------------------------------------------------
+    ("max_iter_0", lambda: proba(C(max_iter=0), X, Y), (ValueError, "max_iter")),
+    ("alpha_negative", lambda: proba(C(alpha=-1.0), X, Y), (ValueError, "alpha")),
+    (
+        "learning_rate_nan",
+        lambda: proba(C(learning_rate_init=np.nan), X, Y),
+        (ValueError, "learning_rate_init"),
+    ),
+    ("tol_nan", lambda: proba(R(tol=np.nan), X, Y_REG), (ValueError, "tol")),
+    (
+        "batch_size_negative",
+        lambda: proba(C(batch_size=-5), X, Y),
+        (ValueError, "batch_size"),
+    ),
+    ("dropout_1", lambda: proba(C(dropout=1.0), X, Y), (ValueError, "dropout")),
+    (
+        "validation_fraction_0",
+        lambda: proba(C(validation_fraction=0.0), X, Y),
+        (ValueError, "validation_fraction"),
+    ),
+    (
+        "hidden_layer_sizes_empty",
+        lambda: proba(C(hidden_layer_sizes=()), X, Y),
+        (ValueError, "hidden_layer_sizes"),
+    ),
+    (
+        "hidden_layer_sizes_zero",
+        lambda: proba(C(hidden_layer_sizes=(0,)), X, Y),
+        (ValueError, "hidden_layer_sizes"),
+    ),
+    (
+        "unknown_hyperparameter",
+        lambda: C(no_such_param=1),
+        (TypeError, "unexpected keyword argument 'no_such_param'"),
+    ),
+    (
+        "unknown_hyperparameter_set_params",
+        lambda: C().set_params(no_such_param=1),
+        (ValueError, "Invalid parameter 'no_such_param'"),
+    ),
+    (
+        "unknown_device",
+        lambda: proba(C(device="tpu"), X, Y),
+        (ValueError, "not a torch device"),
+    ),
+    (
+        "unavailable_device",
+        lambda: proba(C(device="cuda:99"), X, Y),
+        (ValueError, "not available"),
+    ),
+    # --- sample_weight ------------------------------------------------------------
+    (
+        "sample_weight_wrong_length",
+        lambda: proba(C(), X, Y, sample_weight=np.ones(3)),
+        (ValueError, "sample_weight has shape"),
+    ),
+    (
+        "sample_weight_negative",
+        lambda: proba(C(), X, Y, sample_weight=-np.ones(40)),
+        (ValueError, "negative"),
+    ),
+    (
+        "sample_weight_all_zero",
+        lambda: proba(C(), X, Y, sample_weight=np.zeros(40)),
+        (ValueError, "zero for every sample"),
+    ),
+    (
+        "sample_weight_nan",
+        lambda: proba(R(), X, Y_REG, sample_weight=with_value(np.ones(40), np.nan, 2)),
+        (ValueError, "NaN"),
+    ),
+    (
+        "sample_weight_huge",
+        lambda: proba(C(), X, Y, sample_weight=np.full(40, 1e308)),
+        OK,
+    ),
+    (
+        "sample_weight_subnormal",
+        lambda: proba(R(), X, Y_REG, sample_weight=np.full(40, 1e-320)),
+        OK,
+    ),
+    # --- Order --------------------------------------------------------------------
+    ("predict_before_fit", lambda: C().predict(X), (NotFittedError, "not fitted")),
+    (
+        "predict_proba_before_fit",
+        lambda: C().predict_proba(X),
+        (NotFittedError, "not fitted"),
+    ),
+    ("score_before_fit", lambda: R().score(X, Y_REG), (NotFittedError, "not fitted")),
+]
+
+
+def test_the_matrix_has_at_least_35_distinct_rows():
+    ids = [case_id for case_id, _, _ in CASES]
+    assert len(ids) == len(set(ids)) >= 35
+
+
+@pytest.mark.parametrize(
+    ("action", "expected"),
+    [pytest.param(action, expected, id=case_id) for case_id, action, expected in CASES],
+)
+def test_input_matrix(action, expected):
+    if expected == OK:
+        output = np.asarray(action())
+        assert output.shape[0] > 0
+        assert np.isfinite(output.astype(np.float64)).all()
+    else:
+        error, message = expected
+        assert issubclass(error, (ValueError, TypeError))
+        with pytest.raises(error, match=message):
+            action()
+
+
+def test_200_classes_give_one_probability_column_each():
+    X_many = _rng.normal(size=(1000, 5))
+    clf = C().fit(X_many, np.arange(1000) % 200)
+    assert clf.predict_proba(X_many[:7]).shape == (7, 200)
+
+
+def test_mixed_list_labels_become_strings():
+    clf = C().fit(X, [1, "a"] * 20)
+    assert set(clf.predict(X)) <= {"1", "a"}
+
+
+# --- Property-based ----------------------------------------------------------------
+
+_DTYPES = [np.float64, np.float32, np.float16, np.int64, np.int8, np.uint8, np.bool_]
+_EXTREMES = [np.nan, np.inf, -np.inf, 1e300, -1e300, 1e30, 5e-324, 0.0, -0.0]
+
+
+@st.composite
+def _inputs(draw):
+    n_samples = draw(st.integers(1, 25))
+    n_features = draw(st.integers(0, 4))
+    dtype = np.dtype(draw(st.sampled_from(_DTYPES)))
+    if dtype.kind == "f":
+        info = np.finfo(dtype)
+        extremes = [
+            v for v in _EXTREMES if not np.isfinite(v) or abs(v) <= float(info.max)
+        ]
+        extremes += [float(info.max), -float(info.max), float(info.smallest_subnormal)]
+        if not draw(st.booleans()):  # half the draws are finite, to exercise fit
+            extremes = [v for v in extremes if np.isfinite(v)]
+        elements = st.one_of(
+            st.floats(-1e4, 1e4, width=8 * dtype.itemsize),
+            st.sampled_from([float(dtype.type(v)) for v in extremes]),
+        )
+    else:
+        elements = None
+    X = draw(hnp.arrays(dtype, (n_samples, n_features), elements=elements))
+    return X
+
+
+def _fit_predict_or_refuse(model, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            model.fit(X, y)
+        except (ValueError, TypeError):
+            return None
+        if hasattr(model, "predict_proba"):
+            output = model.predict_proba(X)
+            assert output.shape == (X.shape[0], len(model.classes_))
+        else:
+            output = model.predict(X)
+            assert output.shape == (X.shape[0],)
+    assert np.isfinite(output).all()
+    return output
+
+
+_SETTINGS = settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+@_SETTINGS
+@given(X=_inputs(), data=st.data())
+def test_classifier_fits_and_predicts_finite_or_refuses(X, data):
+    y = data.draw(hnp.arrays(np.int64, X.shape[0], elements=st.integers(0, 3)))
+    early_stopping = data.draw(st.booleans())
+    _fit_predict_or_refuse(C(early_stopping=early_stopping), X, y)
+
+
+@_SETTINGS
+@given(X=_inputs(), data=st.data())
+def test_regressor_fits_and_predicts_finite_or_refuses(X, data):
+    y = data.draw(
+        hnp.arrays(
+            np.float64,
+            X.shape[0],
+            elements=st.one_of(st.floats(-1e6, 1e6), st.sampled_from(_EXTREMES)),
+        )
+    )
+    early_stopping = data.draw(st.booleans())
+    _fit_predict_or_refuse(R(early_stopping=early_stopping), X, y)
