@@ -57,11 +57,13 @@ class ActivationStats(NamedTuple):
     variance: np.ndarray
 
 
-def activation_stats(estimator, X, *, activation_types=ACTIVATION_TYPES):
+def activation_stats(
+    estimator, X, *, activation_types=ACTIVATION_TYPES, training=False
+):
     """Mean and variance of each hidden layer's activations over ``X``.
 
-    The network runs in evaluation mode (dropout off), on the CPU in float32,
-    and without gradients. The output of every activation module is recorded
+    The network runs on the CPU in float32, without gradients, and by default
+    in evaluation mode (dropout off). The output of every activation module is recorded
     in the order the forward pass calls it; for the network of
     :class:`~sklearn_snn.SNNClassifier` and :class:`~sklearn_snn.SNNRegressor`
     that is the SELU of each hidden layer. In a self-normalized network the
@@ -81,6 +83,11 @@ def activation_stats(estimator, X, *, activation_types=ACTIVATION_TYPES):
         The module classes whose outputs count as a layer's activations. The
         default covers torch's common activation functions (SELU, ELU, ReLU,
         LeakyReLU, GELU, SiLU, Tanh, Sigmoid and others).
+    training : bool, default=False
+        Run the network in training mode, so that its dropout layers are
+        active, as they are while it trains. Dropout masks are then drawn from
+        torch's global random generator, and the statistics vary from call to
+        call.
 
     Returns
     -------
@@ -141,7 +148,8 @@ def activation_stats(estimator, X, *, activation_types=ACTIVATION_TYPES):
             "activation_stats needs a fitted SNNClassifier or SNNRegressor or a "
             f"torch.nn.Module, got {type(estimator).__name__}."
         )
-    module = copy.deepcopy(module).to(device="cpu", dtype=torch.float32).eval()
+    module = copy.deepcopy(module).to(device="cpu", dtype=torch.float32)
+    module.train(training)
     recorded = []
 
     def record(layer, args, output):

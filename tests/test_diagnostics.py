@@ -121,3 +121,21 @@ def test_activation_types_choose_the_measured_layers(gaussian_inputs):
     assert len(activation_stats(model, gaussian_inputs).layer) == 2
     stats = activation_stats(model, gaussian_inputs, activation_types=(nn.SELU,))
     assert len(stats.layer) == 1
+
+
+def test_training_mode_activates_dropout(gaussian_inputs):
+    torch.manual_seed(0)
+    net = SELUNetwork(64, (128,) * 8, n_outputs=1, dropout=0.0)
+    with_dropout = []
+    for layer in net.hidden:
+        with_dropout.append(layer)
+        if isinstance(layer, nn.SELU):
+            with_dropout.append(nn.Dropout(0.2))
+    with_dropout = nn.Sequential(*with_dropout)
+    evaluated = activation_stats(with_dropout, gaussian_inputs)
+    np.testing.assert_allclose(
+        evaluated.variance, activation_stats(net, gaussian_inputs).variance
+    )
+    trained = activation_stats(with_dropout, gaussian_inputs, training=True)
+    # Plain dropout inflates the variance of SELU activations.
+    assert trained.variance[-1] > 1.2 * evaluated.variance[-1]
