@@ -42,6 +42,9 @@ ACTIVATION_TYPES = (
 class ActivationStats(NamedTuple):
     """Mean and variance of the activations of each hidden layer.
 
+    The value returned by :func:`activation_stats`: a named tuple of three
+    arrays with one entry per hidden layer, ordered from the input side.
+
     Parameters
     ----------
     layer : ndarray of shape (n_layers,)
@@ -50,6 +53,20 @@ class ActivationStats(NamedTuple):
         Mean of the layer's activations over all samples and units.
     variance : ndarray of shape (n_layers,)
         Variance of the layer's activations over all samples and units.
+
+    See Also
+    --------
+    activation_stats : Measure the statistics of a network.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_snn.diagnostics import ActivationStats
+    >>> stats = ActivationStats(
+    ...     layer=np.array([1, 2]), mean=np.zeros(2), variance=np.ones(2)
+    ... )
+    >>> stats.variance
+    array([1., 1.])
     """
 
     layer: np.ndarray
@@ -108,6 +125,7 @@ def activation_stats(
 
     See Also
     --------
+    ActivationStats : The returned named tuple.
     SNNClassifier : Self-normalizing neural network classifier.
     SNNRegressor : Self-normalizing neural network regressor.
 
