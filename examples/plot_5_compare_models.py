@@ -9,8 +9,10 @@ scikit-learn's :class:`~sklearn.neural_network.MLPClassifier` behind a
 :class:`~sklearn.preprocessing.StandardScaler`, and
 :class:`~sklearn.ensemble.HistGradientBoostingClassifier`, all with their
 default parameters. The figure shows the test accuracy and the fit time of
-each, measured when this page was built (on the CPU of the machine that
-built the documentation). One split of one small dataset says little about
+each, measured when this page was built, on the CPU of the machine that
+built the documentation; the documentation build runs PyTorch, numpy and
+scikit-learn with one thread each, so the times compare single-threaded
+fits. One split of one small dataset says little about
 other data; the benchmarks page holds the broader comparison.
 """
 
