@@ -41,7 +41,7 @@ class SNNClassifier(ClassifierMixin, BaseSNN):
     See Also
     --------
     SNNRegressor : The regressor counterpart.
-    sklearn.neural_network.MLPClassifier : scikit-learn's multilayer perceptron.
+    sklearn.neural_network.MLPClassifier : The multilayer perceptron of scikit-learn.
 
     References
     ----------

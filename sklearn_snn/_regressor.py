@@ -36,7 +36,7 @@ class SNNRegressor(RegressorMixin, BaseSNN):
     See Also
     --------
     SNNClassifier : The classifier counterpart.
-    sklearn.neural_network.MLPRegressor : scikit-learn's multilayer perceptron.
+    sklearn.neural_network.MLPRegressor : The multilayer perceptron of scikit-learn.
 
     References
     ----------
