@@ -12,6 +12,7 @@ import zipfile
 from numbers import Integral
 
 import numpy as np
+import safetensors.torch
 import sklearn
 import torch
 from sklearn.preprocessing import StandardScaler
@@ -34,19 +35,13 @@ _ESTIMATORS = {cls.__name__: cls for cls in (SNNClassifier, SNNRegressor)}
 _LABEL_KINDS = "biufUO"
 
 
-def _safetensors():
-    try:
-        import safetensors.torch
-    except ImportError as exc:  # pragma: no cover - a declared dependency
-        raise ImportError(
-            "sklearn_snn.save and sklearn_snn.load need the safetensors package: "
-            "pip install safetensors"
-        ) from exc
-    return safetensors.torch
-
-
 def save(estimator, path):
     """Save a fitted estimator to a data-only file.
+
+    The file is a zip archive with two members: ``metadata.json`` (the
+    parameters, the fitted scaling, the classes and the training curves) and
+    ``weights.safetensors`` (the network's weights). Nothing in it is code, so
+    :func:`load` can read it without unpickling.
 
     Parameters
     ----------
@@ -121,7 +116,7 @@ def save(estimator, path):
         key: value.detach().to("cpu").contiguous()
         for key, value in module.state_dict().items()
     }
-    weights = _safetensors().save(state)
+    weights = safetensors.torch.save(state)
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(_METADATA, json.dumps(metadata, indent=1))
         archive.writestr(_WEIGHTS, weights)
@@ -129,6 +124,10 @@ def save(estimator, path):
 
 def load(path, device="cpu"):
     """Load an estimator saved with :func:`save`.
+
+    The estimator is rebuilt from the file's data alone: the file is checked
+    against the format, the weights are read with safetensors, and nothing is
+    unpickled. A file that does not match the format is refused.
 
     Parameters
     ----------
@@ -247,7 +246,7 @@ def _read_archive(path):
                     f"{metadata.get('estimator')!r}; expected one of "
                     f"{sorted(_ESTIMATORS)}."
                 )
-            weights = _safetensors().load(archive.read(_WEIGHTS))
+            weights = safetensors.torch.load(archive.read(_WEIGHTS))
     except ValueError:
         raise
     except Exception as exc:  # zip, JSON or safetensors parse errors

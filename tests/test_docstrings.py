@@ -18,6 +18,8 @@ PUBLIC_OBJECTS = [
     "sklearn_snn.SNNRegressor",
     "sklearn_snn.SNNRegressor.fit",
     "sklearn_snn.SNNRegressor.predict",
+    "sklearn_snn.save",
+    "sklearn_snn.load",
     "sklearn_snn.diagnostics.activation_stats",
     "sklearn_snn.diagnostics.ActivationStats",
 ]
