@@ -29,8 +29,6 @@ Example::
 """
 
 import argparse
-import os
-import platform
 import sys
 import time
 import warnings
@@ -40,6 +38,7 @@ import numpy as np
 import pandas as pd
 import torch
 from joblib import Parallel, delayed
+from machine import machine_name
 from sklearn.ensemble import (
     HistGradientBoostingClassifier,
     HistGradientBoostingRegressor,
@@ -269,21 +268,6 @@ def plot(results, path):
     axes[0][0].legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-
-
-def machine_name(device):
-    """Describe the processor (and GPU) that the results come from."""
-    cpu = platform.machine()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    name = f"{cpu}, {os.cpu_count()} cores"
-    if device.startswith("cuda"):
-        name += f", GPU {torch.cuda.get_device_name()}"
-    return name
 
 
 def main(argv=None):

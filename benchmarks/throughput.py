@@ -25,8 +25,6 @@ Example::
 
 import argparse
 import json
-import os
-import platform
 import sys
 import time
 import warnings
@@ -34,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from machine import machine_name
 from skorch import NeuralNetClassifier
 from torch import nn
 
@@ -107,21 +106,6 @@ def snn(X, y, hidden, batch_size, device, **params):
         warnings.simplefilter("ignore")
         clf.fit(X, y)
     return len(X) / clf.net_.history[-1, "dur"], clf
-
-
-def machine_name(device):
-    """Describe the processor (and GPU) that the results come from."""
-    cpu = platform.machine()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    name = f"{cpu}, {os.cpu_count()} cores, {torch.get_num_threads()} torch threads"
-    if device.startswith("cuda"):
-        name += f"; GPU {torch.cuda.get_device_name()}"
-    return name
 
 
 def main(argv=None):
