@@ -211,12 +211,12 @@ class BaseSNN(BaseEstimator):
                 pass
         return train_test_split(indices, test_size=n_valid, random_state=split_seed)
 
-    def _predict_outputs(self, X):
-        """Return the raw network outputs for ``X``, validated and standardized."""
+    def _predict_outputs(self, X, decode):
+        """Validate ``X`` and return its network outputs, decoded per batch."""
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
         return predict_outputs(
-            self.net_, X, lambda rows: standardize(self.scaler_, rows)
+            self.net_, X, lambda rows: standardize(self.scaler_, rows), decode
         )
 
 

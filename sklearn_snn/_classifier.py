@@ -3,6 +3,7 @@
 from numbers import Number
 
 import numpy as np
+from scipy.special import softmax
 from sklearn.base import ClassifierMixin
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.class_weight import compute_class_weight
@@ -144,12 +145,7 @@ class SNNClassifier(ClassifierMixin, BaseSNN):
         ndarray of shape (n_samples, n_classes)
             Probability of each class in ``classes_``; rows sum to 1.
         """
-        # scipy.special.softmax's steps, in place: no copies of the output.
-        proba = self._predict_outputs(X)
-        proba -= proba.max(axis=1, keepdims=True)
-        np.exp(proba, out=proba)
-        proba /= proba.sum(axis=1, keepdims=True)
-        return proba
+        return self._predict_outputs(X, decode=lambda logits: softmax(logits, axis=1))
 
     def predict(self, X):
         """Predict class labels.
@@ -164,8 +160,9 @@ class SNNClassifier(ClassifierMixin, BaseSNN):
         ndarray of shape (n_samples,)
             The most probable class of each sample.
         """
-        outputs = self._predict_outputs(X)
-        return self.classes_[outputs.argmax(axis=1)]
+        return self._predict_outputs(
+            X, decode=lambda logits: self.classes_[logits.argmax(axis=1)]
+        )
 
 
 def _check_label_types(y):

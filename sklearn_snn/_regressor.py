@@ -119,8 +119,9 @@ class SNNRegressor(RegressorMixin, BaseSNN):
         ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Predictions; 1-D when the model has a single target.
         """
-        outputs = self._predict_outputs(X)
-        predictions = self.target_scaler_.inverse_transform(outputs, copy=False)
+        predictions = self._predict_outputs(
+            X, decode=lambda out: self.target_scaler_.inverse_transform(out, copy=False)
+        )
         return predictions.ravel() if self.n_outputs_ == 1 else predictions
 
     def __sklearn_tags__(self):

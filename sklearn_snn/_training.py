@@ -583,8 +583,8 @@ def training_history(net):
     return loss_curve, (scores or None), monitor.best_validation_score_
 
 
-def predict_outputs(net, X, transform):
-    """Raw network outputs for ``X``, computed in batches.
+def predict_outputs(net, X, transform, decode=None):
+    """Network outputs for ``X``, computed and decoded batch by batch.
 
     On the CPU the forward pass runs in float64, so that a row's prediction
     does not depend on which other rows share its batch (float32 matrix
@@ -600,11 +600,16 @@ def predict_outputs(net, X, transform):
         Validated, unscaled inputs.
     transform : callable
         Maps a block of rows of ``X`` to standardized float32 inputs.
+    decode : callable, default=None
+        Maps a block of raw float64 outputs to the final predictions of those
+        rows (probabilities, labels, unscaled targets). Decoding per batch
+        keeps the memory beyond the result at about one batch.
 
     Returns
     -------
-    ndarray of shape (n_samples, n_outputs), dtype float64
-        Outputs on the CPU.
+    ndarray of shape (n_samples, ...)
+        Decoded predictions (raw float64 outputs when ``decode`` is None),
+        on the CPU.
 
     Raises
     ------
@@ -614,7 +619,7 @@ def predict_outputs(net, X, transform):
     device = torch.device(net.device)
     dtype = torch.float64 if device.type == "cpu" else torch.float32
     module = copy.deepcopy(net.module_).to(dtype).eval()
-    outputs = np.empty((X.shape[0], module.n_outputs), dtype=np.float64)
+    outputs = None
     batch_size = PREDICT_BATCH_SIZE
     start = 0
     with torch.inference_mode():
@@ -622,7 +627,7 @@ def predict_outputs(net, X, transform):
             stop = start + batch_size
             try:
                 batch = torch.as_tensor(transform(X[start:stop]), device=device)
-                outputs[start:stop] = module(batch.to(dtype)).cpu().numpy()
+                block = module(batch.to(dtype)).cpu().numpy().astype(np.float64)
             except torch.cuda.OutOfMemoryError as exc:
                 batch = None
                 if batch_size == 1:
@@ -635,6 +640,11 @@ def predict_outputs(net, X, transform):
                 if device.type == "cuda":
                     torch.cuda.empty_cache()
                 continue
+            if decode is not None:
+                block = decode(block)
+            if outputs is None:
+                outputs = np.empty((X.shape[0], *block.shape[1:]), dtype=block.dtype)
+            outputs[start:stop] = block
             start = stop
     return outputs
 
