@@ -29,6 +29,7 @@ Example::
 """
 
 import argparse
+import json
 import sys
 import time
 import warnings
@@ -105,12 +106,15 @@ def _skorch_anchor(task, n_features, n_outputs, device):
     return make_pipeline(StandardScaler(), to_float32, net)
 
 
-def make_model(name, task, n_features, n_classes, seed, device):
-    """Return model ``name`` with default parameters (and the seed)."""
+def make_model(name, task, n_features, n_classes, seed, device, snn_params=None):
+    """Return model ``name`` with default parameters (and the seed).
+
+    ``snn_params`` overrides SNN parameters, for studies of the defaults.
+    """
     classification = task == "classification"
     if name == "snn":
         Estimator = SNNClassifier if classification else SNNRegressor
-        return Estimator(random_state=seed, device=device)
+        return Estimator(random_state=seed, device=device, **(snn_params or {}))
     if name == "mlp":
         Estimator = MLPClassifier if classification else MLPRegressor
         return make_pipeline(StandardScaler(), Estimator(random_state=seed))
@@ -153,7 +157,7 @@ def load_dataset(name, data_dir):
     return frame.to_numpy(dtype=np.float64), y
 
 
-def run_one(name, task, model_name, seed, X, y, device):
+def run_one(name, task, model_name, seed, X, y, device, snn_params=None):
     """Fit and score one model on one split; return a result row."""
     classification = task == "classification"
     X_train, X_test, y_train, y_test = train_test_split(
@@ -172,7 +176,9 @@ def run_one(name, task, model_name, seed, X, y, device):
         else:
             y_train = y_train.astype(np.float32).reshape(-1, 1)
     n_classes = 0 if classes is None else len(classes)
-    model = make_model(model_name, task, X.shape[1], n_classes, seed, device)
+    model = make_model(
+        model_name, task, X.shape[1], n_classes, seed, device, snn_params
+    )
     if model_name != "hgb" and np.isnan(X).any():
         # Only HistGradientBoosting takes NaN natively; the others get the
         # same median imputation.
@@ -281,6 +287,12 @@ def main(argv=None):
     parser.add_argument("--device", default="auto", help="for SNN and skorch")
     parser.add_argument("--jobs", type=int, default=1, help="CPU models in parallel")
     parser.add_argument("--tag", default=None, help="results file suffix")
+    parser.add_argument(
+        "--snn-params",
+        type=json.loads,
+        default=None,
+        help="JSON overrides of SNN parameters, e.g. '{\"dropout\": 0.1}'",
+    )
     args = parser.parse_args(argv)
 
     data_dir = Path(args.data_dir)
@@ -304,11 +316,13 @@ def main(argv=None):
         X, y = load_dataset(entry.name, data_dir)
         jobs = [(m, s) for m in cpu_models for s in args.seeds]
         rows += Parallel(n_jobs=args.jobs)(
-            delayed(run_one)(entry.name, entry.task, m, s, X, y, device)
+            delayed(run_one)(
+                entry.name, entry.task, m, s, X, y, device, args.snn_params
+            )
             for m, s in jobs
         )
         rows += [
-            run_one(entry.name, entry.task, m, s, X, y, device)
+            run_one(entry.name, entry.task, m, s, X, y, device, args.snn_params)
             for m in gpu_models
             for s in args.seeds
         ]
@@ -322,7 +336,8 @@ def main(argv=None):
     header = [
         f"# PMLB benchmark: {tag}",
         "",
-        f"Machine: {machine_name(device)}; seeds {args.seeds}.",
+        f"Machine: {machine_name(device)}; seeds {args.seeds}; "
+        f"SNN overrides: {args.snn_params or 'none'}.",
         "Command: `python benchmarks/pmlb.py "
         + " ".join(sys.argv[1:] if argv is None else argv)
         + "`",
