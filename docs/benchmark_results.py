@@ -1,39 +1,42 @@
 """Turn the committed files of ``benchmarks/results/`` into reStructuredText.
 
 The benchmarks page includes ``generated/benchmark_results.inc``, which this
-module writes at the start of every docs build. Every result kind that can be
-shown without extra Sphinx extensions is rendered: CSV files as tables,
-Markdown files as preformatted text (their tables read well as they are), PNG
-and SVG files as figures. With no results the page says so.
+module writes at the start of every docs build. Every result kind is shown
+without extra Sphinx extensions: Markdown summaries as preformatted text
+(their tables read well as they are), PNG and SVG files as figures, and the
+per-run CSV and JSON files as downloads. With no results the page says so.
 """
 
 import shutil
 
-KINDS = {".csv": "table", ".md": "text", ".png": "figure", ".svg": "figure"}
+KINDS = {
+    ".md": "text",
+    ".png": "figure",
+    ".svg": "figure",
+    ".csv": "download",
+    ".json": "download",
+}
 
 
-def _title(path):
-    return path.stem.replace("_", " ").replace("-", " ").capitalize()
+def _title(stem):
+    return stem.replace("_", " ").replace("-", " ").capitalize()
 
 
-def _section(path, target):
-    # A leading slash makes Sphinx read the path from the docs folder, whichever
-    # file includes this text.
-    source = f"/generated/benchmark_results/{target.name}"
-    title = _title(path)
+def _section(stem, paths):
+    """Return the lines of one result's section: its text, figures, data."""
+    title = _title(stem)
     lines = [title, "-" * len(title), ""]
-    kind = KINDS[path.suffix]
-    if kind == "table":
-        lines += [
-            ".. csv-table::",
-            f"   :file: {source}",
-            "   :header-rows: 1",
-            "",
-        ]
-    elif kind == "text":
-        lines += [f".. literalinclude:: {source}", "   :language: text", ""]
-    else:
-        lines += [f".. figure:: {source}", f"   :alt: {title}", ""]
+    for path in sorted(paths, key=lambda p: list(KINDS).index(p.suffix)):
+        # A leading slash makes Sphinx read the path from the docs folder,
+        # whichever file includes this text.
+        source = f"/generated/benchmark_results/{path.name}"
+        kind = KINDS[path.suffix]
+        if kind == "download":
+            lines += [f"Every run, as data: :download:`{path.name} <{source}>`.", ""]
+        elif kind == "text":
+            lines += [f".. literalinclude:: {source}", "   :language: text", ""]
+        else:
+            lines += [f".. figure:: {source}", f"   :alt: {title}", ""]
     return lines
 
 
@@ -65,15 +68,18 @@ def write_benchmark_results(results_dir, out_dir):
             ".. note::",
             "",
             "   No benchmark results are committed yet. When ``benchmarks/results/``",
-            "   holds result files (CSV or Markdown tables, PNG or SVG figures),",
+            "   holds result files (Markdown summaries, PNG or SVG figures, CSV",
+            "   or JSON data),",
             "   they appear on this page.",
             "",
         ]
     else:
         lines = []
+        by_stem = {}
         for path in results:
-            target = target_dir / path.name
-            shutil.copyfile(path, target)
-            lines += _section(path, target)
+            shutil.copyfile(path, target_dir / path.name)
+            by_stem.setdefault(path.stem, []).append(path)
+        for stem, paths in by_stem.items():
+            lines += _section(stem, paths)
     (out_dir / "benchmark_results.inc").write_text("\n".join(lines) + "\n")
     return results
