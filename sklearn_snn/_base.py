@@ -17,7 +17,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _defaults
 from ._network import SELUNetwork
-from ._preprocessing import fit_scaler, standardize
+from ._preprocessing import fit_scaler, standardize, standardize_tensor
 from ._training import (
     TensorData,
     TrainingConfig,
@@ -216,7 +216,10 @@ class BaseSNN(BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
         return predict_outputs(
-            self.net_, X, lambda rows: standardize(self.scaler_, rows), decode
+            self.net_,
+            X,
+            lambda rows, device: standardize_tensor(self.scaler_, rows, device),
+            decode,
         )
 
 

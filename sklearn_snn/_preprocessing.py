@@ -7,6 +7,7 @@ scale of 1), and the regressor also standardizes its targets.
 """
 
 import numpy as np
+import torch
 from sklearn.preprocessing import StandardScaler
 
 #: Standardized inputs are clipped to this many standard deviations, so that a
@@ -58,10 +59,50 @@ def standardize(scaler, values, what="X"):
     with np.errstate(over="ignore", invalid="ignore"):
         standardized = scaler.transform(values)
     if not np.isfinite(standardized).all():
-        raise ValueError(
-            f"{what} has values too large to standardize (their variance "
-            "overflows float64). Rescale the affected columns, for example with "
-            "a log transform, before fitting."
-        )
+        raise _overflow_error(what)
     np.clip(standardized, -MAX_ABS_STANDARDIZED, MAX_ABS_STANDARDIZED, out=standardized)
     return standardized.astype(np.float32, copy=False)
+
+
+def standardize_tensor(scaler, values, device):
+    """Standardize on ``device``: :func:`standardize` for the network's input.
+
+    The arithmetic is the same (float64, then clipped and rounded to float32),
+    but it runs where the network runs, so a GPU predicts without waiting for
+    the CPU to standardize.
+
+    Parameters
+    ----------
+    scaler : sklearn.preprocessing.StandardScaler
+        Scaler from :func:`fit_scaler`.
+    values : ndarray of shape (n_samples, n_features)
+        Validated, unscaled inputs.
+    device : torch.device or str
+        Where to standardize and return the result.
+
+    Returns
+    -------
+    torch.Tensor of shape (n_samples, n_features), dtype float32
+        Standardized values on ``device``, clipped to ``MAX_ABS_STANDARDIZED``.
+
+    Raises
+    ------
+    ValueError
+        If the values are too large to standardize in floating point.
+    """
+    values = torch.as_tensor(values, device=device, dtype=torch.float64)
+    mean = torch.as_tensor(scaler.mean_, device=device, dtype=torch.float64)
+    scale = torch.as_tensor(scaler.scale_, device=device, dtype=torch.float64)
+    standardized = (values - mean) / scale
+    if not torch.isfinite(standardized).all():
+        raise _overflow_error("X")
+    standardized.clamp_(-MAX_ABS_STANDARDIZED, MAX_ABS_STANDARDIZED)
+    return standardized.float()
+
+
+def _overflow_error(what):
+    return ValueError(
+        f"{what} has values too large to standardize (their variance "
+        "overflows float64). Rescale the affected columns, for example with "
+        "a log transform, before fitting."
+    )

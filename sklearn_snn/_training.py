@@ -10,6 +10,7 @@ large batches.
 import contextlib
 import copy
 import math
+import types
 import warnings
 from dataclasses import dataclass
 
@@ -19,9 +20,13 @@ from sklearn.exceptions import ConvergenceWarning
 from skorch import NeuralNet
 from skorch.callbacks import Callback, ProgressBar
 
-#: Rows per batch at predict time. Memory beyond the output stays at about one
-#: batch of inputs and activations.
+#: Rows per batch at predict time on the CPU. Memory beyond the output stays
+#: at about one batch of inputs and activations.
 PREDICT_BATCH_SIZE = 8192
+
+#: Rows per batch at predict time on a GPU, where each batch costs a
+#: host-device round trip; a 8x1024 network needs about 0.5 GB for it.
+CUDA_PREDICT_BATCH_SIZE = 65536
 
 #: Training data is copied to a GPU once when it takes at most this fraction of
 #: the GPU's free memory; larger data stays in pinned host memory and each
@@ -267,6 +272,31 @@ class SNNNet(NeuralNet):
             module, criterion=criterion, criterion__reduction="none", **kwargs
         )
 
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        """Run one pass over ``iterator`` with one host-device sync at its end.
+
+        skorch records each batch's loss with ``.item()``, which makes the host
+        wait for the device after every step. Here the losses stay on the
+        device during the pass and are written to the history together at its
+        end, so the host queues the next steps while the device works.
+        """
+        if iterator is None:
+            return
+        losses, sizes = [], []
+        for batch in iterator:
+            self.notify("on_batch_begin", batch=batch, training=training)
+            step = step_fn(batch, **fit_params)
+            losses.append(step["loss"].detach())
+            sizes.append(len(batch[1]))
+            self.notify("on_batch_end", batch=batch, training=training, **step)
+        if losses:
+            rows = self.history[-1]["batches"][-len(losses) :]
+            values = torch.stack(losses).float().tolist()
+            for row, loss, size in zip(rows, values, sizes, strict=True):
+                row[prefix + "_loss"] = loss
+                row[prefix + "_batch_size"] = size
+        self.history.record(prefix + "_batch_count", len(losses))
+
     def get_split_datasets(self, X, y=None, **fit_params):
         """Return the training and validation data that the estimator split."""
         return X.train, X.valid
@@ -322,7 +352,7 @@ class SNNNet(NeuralNet):
         if getattr(self, "compiled_step_", None) is None:
             cuda = torch.device(self.device).type == "cuda"
             self.compiled_step_ = torch.compile(
-                self._eager_step, mode="reduce-overhead" if cuda else None
+                _own_code(self._eager_step), mode="reduce-overhead" if cuda else None
             )
         self._set_training(True)
         inputs, y = batch
@@ -333,6 +363,27 @@ class SNNNet(NeuralNet):
         state = super().__getstate__()
         state.pop("compiled_step_", None)
         return state
+
+
+def _own_code(method):
+    """Return ``method`` rebound to a private copy of its code object.
+
+    torch.compile keeps its compiled graphs, and counts recompilations against
+    ``torch._dynamo.config.recompile_limit``, per code object. Every net
+    guards on its own optimizer, so nets sharing ``_eager_step``'s code would
+    recompile it each time and fall back to eager once the limit is reached
+    (after 8 fits in one process). A private code object gives each net its
+    own cache, freed with the net.
+    """
+    function = method.__func__
+    copy_ = types.FunctionType(
+        function.__code__.replace(),
+        function.__globals__,
+        function.__name__,
+        function.__defaults__,
+        function.__closure__,
+    )
+    return types.MethodType(copy_, method.__self__)
 
 
 def validation_score(y_pred, data, classification):
@@ -411,18 +462,13 @@ class TrainingMonitor(Callback):
     def on_batch_end(
         self, net, batch=None, training=False, loss=None, y_pred=None, **kw
     ):
-        """Stop on a non-finite training loss; collect validation outputs."""
-        if training:
-            if not torch.isfinite(loss):
-                self.stop_reason_ = "diverged"
-                raise KeyboardInterrupt
-        else:
+        """Collect the validation outputs of the epoch."""
+        if not training:
             self._valid_outputs.append(y_pred)
 
     def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         """Score the epoch, keep the weights to restore, and decide whether to stop."""
         record = net.history[-1]
-        self.n_epochs_ += 1
         if dataset_valid is None:
             monitored = record["train_loss"]
         else:
@@ -432,8 +478,13 @@ class TrainingMonitor(Callback):
             net.history.record("valid_score", score)
             monitored = record["valid_loss"]
         if not (math.isfinite(record["train_loss"]) and math.isfinite(monitored)):
+            # The losses are read once per epoch (see SNNNet.run_single_epoch),
+            # so divergence is caught at the end of the epoch it happened in;
+            # that epoch is dropped and the kept weights come from before it.
             self.stop_reason_ = "diverged"
-            return
+            net.history.pop()
+            raise KeyboardInterrupt
+        self.n_epochs_ += 1
 
         improved = monitored < self.best_loss_ - self.tol
         if improved:
@@ -599,7 +650,8 @@ def predict_outputs(net, X, transform, decode=None):
     X : ndarray of shape (n_samples, n_features)
         Validated, unscaled inputs.
     transform : callable
-        Maps a block of rows of ``X`` to standardized float32 inputs.
+        ``transform(rows, device)`` maps a block of rows of ``X`` to
+        standardized float32 inputs, as a tensor on ``device``.
     decode : callable, default=None
         Maps a block of raw float64 outputs to the final predictions of those
         rows (probabilities, labels, unscaled targets). Decoding per batch
@@ -620,13 +672,13 @@ def predict_outputs(net, X, transform, decode=None):
     dtype = torch.float64 if device.type == "cpu" else torch.float32
     module = copy.deepcopy(net.module_).to(dtype).eval()
     outputs = None
-    batch_size = PREDICT_BATCH_SIZE
+    batch_size = PREDICT_BATCH_SIZE if device.type == "cpu" else CUDA_PREDICT_BATCH_SIZE
     start = 0
     with torch.inference_mode():
         while start < X.shape[0]:
             stop = start + batch_size
             try:
-                batch = torch.as_tensor(transform(X[start:stop]), device=device)
+                batch = transform(X[start:stop], device)
                 block = module(batch.to(dtype)).cpu().numpy().astype(np.float64)
             except torch.cuda.OutOfMemoryError as exc:
                 batch = None

@@ -90,3 +90,16 @@ def test_compiled_step_on_cuda_follows_eager(rng):
     eager = _fit_quietly(SNNRegressor(**params), X, y)
     compiled = _fit_quietly(SNNRegressor(**params, compile_step=True), X, y)
     np.testing.assert_allclose(compiled.loss_curve_, eager.loss_curve_, rtol=1e-3)
+
+
+def test_each_compiled_net_gets_its_own_code_object():
+    # torch.compile caches per code object; sharing one across nets would
+    # recompile it for every fit and fall back to eager after the limit.
+    net = _training.SNNNet(
+        torch.nn.Linear(2, 2), classification=True, optimizer=torch.optim.AdamW
+    )
+    first = _training._own_code(net._eager_step)
+    second = _training._own_code(net._eager_step)
+    assert first.__func__.__code__ is not second.__func__.__code__
+    assert first.__func__.__code__ is not net._eager_step.__func__.__code__
+    assert first.__self__ is net

@@ -1,7 +1,13 @@
 import numpy as np
 import pytest
+import torch
 
-from sklearn_snn._preprocessing import MAX_ABS_STANDARDIZED, fit_scaler, standardize
+from sklearn_snn._preprocessing import (
+    MAX_ABS_STANDARDIZED,
+    fit_scaler,
+    standardize,
+    standardize_tensor,
+)
 
 
 def test_standardize_gives_float32_with_mean_0_and_variance_1(rng):
@@ -28,3 +34,18 @@ def test_sample_weight_enters_the_statistics():
     X = np.array([[0.0], [10.0]])
     scaler = fit_scaler(X, sample_weight=np.array([3.0, 1.0]))
     assert scaler.mean_[0] == pytest.approx(2.5)
+
+
+def test_standardize_tensor_matches_standardize(rng):
+    X = rng.normal(loc=5, scale=3, size=(40, 3))
+    X[0, 0] = 1e300
+    scaler = fit_scaler(X[1:])
+    on_device = standardize_tensor(scaler, X, "cpu")
+    assert on_device.dtype == torch.float32
+    np.testing.assert_array_equal(on_device.numpy(), standardize(scaler, X))
+
+
+def test_standardize_tensor_names_an_overflow(rng):
+    scaler = fit_scaler(np.array([[-1e300], [1e300]]))
+    with pytest.raises(ValueError, match="too large to standardize"):
+        standardize_tensor(scaler, np.array([[np.inf]]), "cpu")
