@@ -19,9 +19,12 @@ Data: ``../shared/datasets/pmlb`` by default (``--data-dir`` elsewhere), read
 through its ``index.csv``; a dataset missing there is fetched with
 ``pmlb.fetch_data`` when the ``pmlb`` package is installed.
 
-Outputs: ``benchmarks/results/pmlb-<tag>.csv`` (every run), ``pmlb-<tag>.md``
-(summary per task and size) and ``pmlb-<tag>.png`` (SNN against each anchor,
-one point per dataset).
+Outputs: ``benchmarks/results/pmlb-<tag>.csv`` (every run, rewritten after
+each dataset so that an interrupted run keeps what it finished),
+``pmlb-<tag>.md`` (summary per task and size) and ``pmlb-<tag>.png`` (SNN
+against each anchor, one point per dataset). ``--combine`` summarizes CSV
+files of earlier runs together instead of running anything, for example
+anchors run on CPU cores while the SNN trains on the GPU.
 
 Example::
 
@@ -203,6 +206,7 @@ def run_one(name, task, model_name, seed, X, y, device, snn_params=None):
         row["score"] = r2_score(y_test, predicted)
     row["fit_time"] = fit_time
     row["predict_time"] = predict_time
+    row["machine"] = machine_name(device if model_name in ("snn", "skorch") else "cpu")
     return row
 
 
@@ -288,6 +292,12 @@ def main(argv=None):
     parser.add_argument("--jobs", type=int, default=1, help="CPU models in parallel")
     parser.add_argument("--tag", default=None, help="results file suffix")
     parser.add_argument(
+        "--combine",
+        nargs="+",
+        metavar="CSV",
+        help="summarize these results files together instead of running",
+    )
+    parser.add_argument(
         "--snn-params",
         type=json.loads,
         default=None,
@@ -304,10 +314,19 @@ def main(argv=None):
         index = index[index["name"].isin(args.datasets)]
     if args.size != "all":
         index = index[index["size"] == args.size]
+    # Smallest first: an interrupted run has finished the most datasets.
+    index = index.sort_values("n_samples", kind="stable")
     device = args.device
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     tag = args.tag or f"{device}-{args.size}"
+    RESULTS_DIR.mkdir(exist_ok=True)
+    csv_path = RESULTS_DIR / f"pmlb-{tag}.csv"
+    if args.combine:
+        results = pd.concat([pd.read_csv(path) for path in args.combine])
+        results.to_csv(csv_path, index=False)
+        _report(results, args, argv, device, tag, pd.read_csv(index_path))
+        return
 
     gpu_models = [m for m in args.models if m in ("snn", "skorch") and device != "cpu"]
     cpu_models = [m for m in args.models if m not in gpu_models]
@@ -327,23 +346,33 @@ def main(argv=None):
             for s in args.seeds
         ]
         done = pd.DataFrame(rows)
+        done.to_csv(csv_path, index=False)
         latest = done[done["dataset"] == entry.name].groupby("model")["score"].mean()
         print(entry.name, latest.round(4).to_dict(), flush=True)
+    _report(pd.DataFrame(rows), args, argv, device, tag, pd.read_csv(index_path))
 
-    results = pd.DataFrame(rows)
-    RESULTS_DIR.mkdir(exist_ok=True)
-    results.to_csv(RESULTS_DIR / f"pmlb-{tag}.csv", index=False)
+
+def _report(results, args, argv, device, tag, index):
+    """Write the markdown summary and the plot of ``results``, and print it."""
     header = [
         f"# PMLB benchmark: {tag}",
         "",
-        f"Machine: {machine_name(device)}; seeds {args.seeds}; "
+        "Machines: "
+        + "; ".join(
+            f"{model}: {machine}"
+            for (model, machine), _ in results.groupby(["model", "machine"])
+        )
+        if "machine" in results
+        else f"Machine: {machine_name(device)}",
+        "",
+        f"Seeds {sorted(int(s) for s in results['seed'].unique())}; "
         f"SNN overrides: {args.snn_params or 'none'}.",
         "Command: `python benchmarks/pmlb.py "
         + " ".join(sys.argv[1:] if argv is None else argv)
         + "`",
         "",
     ]
-    summary = "\n".join(header) + summarize(results, pd.read_csv(index_path))
+    summary = "\n".join(header) + summarize(results, index)
     (RESULTS_DIR / f"pmlb-{tag}.md").write_text(summary + "\n")
     plot(results, RESULTS_DIR / f"pmlb-{tag}.png")
     print(summary)
