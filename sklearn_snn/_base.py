@@ -43,6 +43,8 @@ class BaseSNN(BaseEstimator):
             Interval(Integral, 1, None, closed="left"),
         ],
         "dropout": [Interval(Real, 0, 1, closed="left")],
+        "n_estimators": [Interval(Integral, 1, None, closed="left")],
+        "weight_constraint": [StrOptions({"center"}), None],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [
@@ -125,12 +127,21 @@ class BaseSNN(BaseEstimator):
             weight_decay=self.alpha,
             max_epochs=self.max_iter,
             n_iter_no_change=self.n_iter_no_change,
+            min_steps_no_change=_defaults.MIN_STEPS_NO_CHANGE,
             tol=self.tol,
             verbose=int(self.verbose),
             precision=self.precision,
             compile_step=self.compile_step,
+            weight_constraint=self.weight_constraint,
         )
-        network_spec = (X.shape[1], hidden_layer_sizes, n_outputs, self.dropout)
+        network_spec = (
+            X.shape[1],
+            hidden_layer_sizes,
+            n_outputs,
+            self.dropout,
+            self.n_estimators,
+            "probabilities" if is_classifier(self) else "outputs",
+        )
         if warm:
             self._check_warm_start(network_spec)
         with seeded_rng(int(rng.randint(np.iinfo(np.int32).max)), self.device_):
@@ -168,13 +179,14 @@ class BaseSNN(BaseEstimator):
             module.hidden_layer_sizes,
             module.n_outputs,
             module.dropout,
+            module.n_estimators,
         )
-        if previous != network_spec:
+        if previous != network_spec[:5]:
             raise ValueError(
                 "warm_start=True continues training the fitted network, but "
-                "(n_features, hidden_layer_sizes, n_outputs, dropout) changed from "
-                f"{previous} to {network_spec}. Set warm_start=False to fit a new "
-                "network."
+                "(n_features, hidden_layer_sizes, n_outputs, dropout, n_estimators) "
+                f"changed from {previous} to {network_spec[:5]}. Set "
+                "warm_start=False to fit a new network."
             )
 
     def _effective_batch_size(self, n_train):

@@ -72,6 +72,8 @@ class SNNClassifier(ClassifierMixin, BaseSNN):
         *,
         hidden_layer_sizes=_defaults.HIDDEN_LAYER_SIZES,
         dropout=_defaults.DROPOUT,
+        n_estimators=_defaults.N_ESTIMATORS,
+        weight_constraint=_defaults.WEIGHT_CONSTRAINT,
         learning_rate_init=_defaults.LEARNING_RATE_INIT,
         alpha=_defaults.ALPHA,
         batch_size=_defaults.BATCH_SIZE,
@@ -90,6 +92,8 @@ class SNNClassifier(ClassifierMixin, BaseSNN):
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.dropout = dropout
+        self.n_estimators = n_estimators
+        self.weight_constraint = weight_constraint
         self.learning_rate_init = learning_rate_init
         self.alpha = alpha
         self.batch_size = batch_size

@@ -7,6 +7,8 @@ documentation show the real defaults.
 
 HIDDEN_LAYER_SIZES = (256, 256, 256, 256)
 DROPOUT = 0.05
+N_ESTIMATORS = 1
+WEIGHT_CONSTRAINT = None
 LEARNING_RATE_INIT = 1e-3
 ALPHA = 1e-4
 BATCH_SIZE = "auto"
@@ -16,6 +18,10 @@ MAX_ITER = 200
 EARLY_STOPPING = True
 VALIDATION_FRACTION = 0.1
 N_ITER_NO_CHANGE = 10
+#: Training also needs this many optimizer steps without improvement before it
+#: stops, so that on small datasets (an epoch of one or two batches) patience
+#: is not a handful of steps.
+MIN_STEPS_NO_CHANGE = 200
 TOL = 1e-4
 DEVICE = "auto"
 PRECISION = "float32"

@@ -19,8 +19,26 @@ dropout : float, default=0.05
     the mean and variance of SELU activations; the SNN paper used rates of
     0.05 to 0.1. Plain dropout is never used: it breaks self-normalization.
 
+n_estimators : int, default=1
+    Number of networks trained together as an ensemble. The members have
+    the same shape and see the same batches, but start from different
+    weights and draw different dropout masks; they are held as one network
+    whose layers are batched matrix products, so on a GPU an ensemble costs
+    little more than one network (on the CPU, about ``n_estimators`` times
+    as much). Each member minimizes its own loss; predictions average the
+    members' probabilities (classifier) or outputs (regressor), and early
+    stopping watches the ensemble's validation loss.
+
+weight_constraint : {None, 'center'}, default=None
+    ``'center'`` applies weight centering after every optimizer step: each
+    unit's incoming weights have their mean subtracted, so that they sum to
+    zero as the SNN fixed point assumes, and the activations' mean cannot
+    drift away from zero during training. It applies to the hidden layers
+    fed by SELU activations (all but the first); the first takes
+    standardized inputs and the output layer is not followed by a SELU.
+
 learning_rate_init : float, default=1e-3
-    Learning rate of the AdamW optimizer.
+    Initial learning rate of the AdamW optimizer.
 
 alpha : float, default=1e-4
     Weight decay (decoupled L2 penalty) of AdamW.
@@ -45,6 +63,9 @@ validation_fraction : float, default=0.1
 
 n_iter_no_change : int, default=10
     Epochs without improvement of the monitored loss before training stops.
+    Training also waits for at least 200 optimizer steps without
+    improvement, so that on small datasets, where an epoch is one or two
+    batches, patience is not a handful of steps.
 
 tol : float, default=1e-4
     Minimum decrease of the monitored loss that counts as an improvement.

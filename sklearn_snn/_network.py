@@ -1,35 +1,91 @@
-"""The self-normalizing network: a SELU multilayer perceptron.
+"""The self-normalizing network: an ensemble of SELU multilayer perceptrons.
 
 Each hidden layer is ``Linear -> SELU -> AlphaDropout``; the output layer is
 linear. Weights are LeCun-normal (``N(0, 1/fan_in)``) and biases are zero, so
 that standardized inputs keep activations near the SELU fixed point (mean 0,
 variance 1) through every layer (Klambauer et al., 2017). There are no skip
 connections and no batch normalization: both break self-normalization.
+
+``n_estimators`` independent networks of the same shape are held as one
+module whose linear layers are batched matrix products, so that an ensemble
+trains in the same steps as a single network. Every member sees the same
+batches; their initializations and dropout masks differ.
 """
 
+import math
+
+import torch
 from torch import nn
 
 
-def lecun_normal_(linear):
-    """Initialize a linear layer in place: weights ``N(0, 1/fan_in)``, biases 0.
+def lecun_normal_(weight):
+    """Initialize a weight matrix in place with ``N(0, 1/fan_in)``.
 
     Parameters
     ----------
-    linear : torch.nn.Linear
-        The layer to initialize.
+    weight : torch.Tensor of shape (fan_out, fan_in)
+        The weight matrix of one linear layer.
 
     Returns
     -------
-    linear : torch.nn.Linear
-        The same layer.
+    torch.Tensor
+        The same tensor.
     """
-    nn.init.kaiming_normal_(linear.weight, mode="fan_in", nonlinearity="linear")
-    nn.init.zeros_(linear.bias)
-    return linear
+    return nn.init.kaiming_normal_(weight, mode="fan_in", nonlinearity="linear")
+
+
+class EnsembleLinear(nn.Module):
+    """``n_estimators`` independent linear layers applied as one batched product.
+
+    Parameters
+    ----------
+    in_features : int
+        Inputs of each member's layer.
+    out_features : int
+        Outputs of each member's layer.
+    n_estimators : int
+        Number of members.
+
+    Attributes
+    ----------
+    weight : torch.nn.Parameter of shape (n_estimators, out_features, in_features)
+        Each member's weights, LeCun-normal at initialization.
+    bias : torch.nn.Parameter of shape (n_estimators, out_features)
+        Each member's biases, zero at initialization.
+    """
+
+    def __init__(self, in_features, out_features, n_estimators):
+        super().__init__()
+        self.weight = nn.Parameter(torch.empty(n_estimators, out_features, in_features))
+        self.bias = nn.Parameter(torch.zeros(n_estimators, out_features))
+        for member_weight in self.weight.data:
+            lecun_normal_(member_weight)
+
+    def forward(self, X):
+        """Apply each member's layer to its inputs.
+
+        Parameters
+        ----------
+        X : torch.Tensor of shape (n_samples, in_features) or \
+                (n_estimators, n_samples, in_features)
+            Inputs shared by all members, or one block per member.
+
+        Returns
+        -------
+        torch.Tensor of shape (n_estimators, n_samples, out_features)
+        """
+        if self.weight.shape[0] == 1:
+            rows = X.reshape(-1, X.shape[-1])
+            return torch.addmm(self.bias[0], rows, self.weight[0].T).unsqueeze(0)
+        return torch.baddbmm(
+            self.bias.unsqueeze(1),
+            X.expand(self.weight.shape[0], *X.shape[-2:]),
+            self.weight.transpose(1, 2),
+        )
 
 
 class SELUNetwork(nn.Module):
-    """A fully connected SELU network with AlphaDropout and LeCun-normal init.
+    """Fully connected SELU networks with AlphaDropout and LeCun-normal init.
 
     Parameters
     ----------
@@ -41,27 +97,58 @@ class SELUNetwork(nn.Module):
         Number of outputs (logits for a classifier, targets for a regressor).
     dropout : float
         AlphaDropout rate after each hidden layer; 0 disables it.
+    n_estimators : int, default=1
+        Number of independent networks trained together.
+    average : {'outputs', 'probabilities'}, default='outputs'
+        How :meth:`forward` combines the members: the mean of their outputs
+        (regression), or the log of the mean of their softmax probabilities
+        (classification; a softmax of the result gives the mean).
     """
 
-    def __init__(self, n_features, hidden_layer_sizes, n_outputs, dropout):
+    def __init__(
+        self,
+        n_features,
+        hidden_layer_sizes,
+        n_outputs,
+        dropout,
+        n_estimators=1,
+        average="outputs",
+    ):
         super().__init__()
         self.n_features = n_features
         self.hidden_layer_sizes = tuple(hidden_layer_sizes)
         self.n_outputs = n_outputs
         self.dropout = dropout
+        self.n_estimators = n_estimators
+        self.average = average
         layers = []
         fan_in = n_features
         for width in hidden_layer_sizes:
-            layers.append(lecun_normal_(nn.Linear(fan_in, width)))
+            layers.append(EnsembleLinear(fan_in, width, n_estimators))
             layers.append(nn.SELU())
             if dropout > 0:
                 layers.append(nn.AlphaDropout(dropout))
             fan_in = width
         self.hidden = nn.Sequential(*layers)
-        self.output = lecun_normal_(nn.Linear(fan_in, n_outputs))
+        self.output = EnsembleLinear(fan_in, n_outputs, n_estimators)
+
+    def member_outputs(self, X):
+        """Return every member's raw outputs for a batch.
+
+        Parameters
+        ----------
+        X : torch.Tensor of shape (n_samples, n_features)
+            Standardized inputs.
+
+        Returns
+        -------
+        torch.Tensor of shape (n_estimators, n_samples, n_outputs)
+            Each member's logits or standardized regression outputs.
+        """
+        return self.output(self.hidden(X))
 
     def forward(self, X):
-        """Return the network's raw outputs for a batch.
+        """Return the ensemble's outputs for a batch.
 
         Parameters
         ----------
@@ -71,6 +158,35 @@ class SELUNetwork(nn.Module):
         Returns
         -------
         torch.Tensor of shape (n_samples, n_outputs)
-            Logits or standardized regression outputs.
+            Logits or standardized regression outputs; with one member, that
+            member's raw outputs.
         """
-        return self.output(self.hidden(X))
+        outputs = self.member_outputs(X)
+        if self.n_estimators == 1:
+            return outputs[0]
+        if self.average == "probabilities":
+            log_probabilities = torch.log_softmax(outputs.float(), dim=-1)
+            return torch.logsumexp(log_probabilities, dim=0) - math.log(
+                self.n_estimators
+            )
+        return outputs.mean(dim=0)
+
+    @torch.no_grad()
+    def center_weights_(self):
+        """Subtract from each unit's incoming weights their mean, in place.
+
+        This is weight centering: it keeps the sum of every unit's incoming
+        weights at zero, which the SNN fixed point assumes, so that the mean
+        of the activations cannot drift away from zero during training. It
+        applies to the hidden layers that take SELU activations as inputs
+        (all but the first hidden layer, whose inputs are standardized), not
+        to the output layer, which is not followed by a SELU.
+
+        Returns
+        -------
+        self : SELUNetwork
+        """
+        linears = [m for m in self.hidden if isinstance(m, EnsembleLinear)]
+        for layer in linears[1:]:
+            layer.weight -= layer.weight.mean(dim=2, keepdim=True)
+        return self

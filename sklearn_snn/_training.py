@@ -251,6 +251,9 @@ class SNNNet(NeuralNet):
         Whether to run each training step (forward, backward and optimizer
         update) as one ``torch.compile``'d function; on CUDA with
         ``mode='reduce-overhead'``, which replays it as a CUDA graph.
+    weight_constraint : {None, 'center'}, default=None
+        'center' applies :meth:`SELUNetwork.center_weights_` after every
+        optimizer step.
     **kwargs
         Passed to :class:`skorch.NeuralNet`.
     """
@@ -262,11 +265,13 @@ class SNNNet(NeuralNet):
         classification,
         precision="float32",
         use_compiled_step=False,
+        weight_constraint=None,
         **kwargs,
     ):
         self.classification = classification
         self.precision = precision
         self.use_compiled_step = use_compiled_step
+        self.weight_constraint = weight_constraint
         criterion = torch.nn.CrossEntropyLoss if classification else torch.nn.MSELoss
         super().__init__(
             module, criterion=criterion, criterion__reduction="none", **kwargs
@@ -322,8 +327,15 @@ class SNNNet(NeuralNet):
         )
 
     def infer(self, x, **fit_params):
-        """Run the network on the inputs of a batch."""
+        """Run the network on a batch: each member's outputs while training.
+
+        In training mode every ensemble member is fitted to the targets on its
+        own; in evaluation mode (validation) the ensemble's combined output is
+        scored.
+        """
         with self._autocast():
+            if self.module_.training:
+                return self.module_.member_outputs(x["X"])
             return self.module_(x["X"])
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
@@ -331,6 +343,13 @@ class SNNNet(NeuralNet):
         return self._weighted_loss(y_pred, y_true, X["sample_weight"])
 
     def _weighted_loss(self, y_pred, y_true, sample_weight):
+        if y_pred.ndim == 3:
+            # One block of outputs per ensemble member: the mean of the
+            # members' losses.
+            n_members = y_pred.shape[0]
+            y_pred = y_pred.flatten(0, 1)
+            y_true = y_true.repeat(n_members, *[1] * (y_true.ndim - 1))
+            sample_weight = sample_weight.repeat(n_members)
         per_sample = self.criterion_(y_pred.float(), y_true)
         if per_sample.ndim == 2:
             per_sample = per_sample.mean(dim=1)
@@ -339,14 +358,21 @@ class SNNNet(NeuralNet):
     def _eager_step(self, X, y, sample_weight):
         self.optimizer_.zero_grad(set_to_none=True)
         with self._autocast():
-            y_pred = self.module_(X)
+            y_pred = self.module_.member_outputs(X)
         loss = self._weighted_loss(y_pred, y, sample_weight)
         loss.backward()
         self.optimizer_.step()
         return loss.detach(), y_pred.detach()
 
     def train_step(self, batch, **fit_params):
-        """Run one training step, compiled when ``use_compiled_step`` is set."""
+        """Run one training step and apply the weight constraint after it."""
+        step = self._optimizer_step(batch, **fit_params)
+        if self.weight_constraint == "center":
+            self.module_.center_weights_()
+        return step
+
+    def _optimizer_step(self, batch, **fit_params):
+        """Run one step, compiled when ``use_compiled_step`` is set."""
         if not self.use_compiled_step:
             return super().train_step(batch, **fit_params)
         if getattr(self, "compiled_step_", None) is None:
@@ -426,7 +452,8 @@ class TrainingMonitor(Callback):
     the weights of its best epoch are restored at the end (early stopping).
     Without one, the training loss is monitored and the last epoch's weights
     are kept. Either way, training stops when the monitored loss has not
-    improved by ``tol`` for ``n_iter_no_change`` epochs, and a non-finite loss
+    improved by ``tol`` for ``n_iter_no_change`` epochs and for at least
+    ``min_steps_no_change`` optimizer steps, and a non-finite loss
     stops it and restores the last good weights. A decision taken at the end
     of an epoch takes effect at the start of the next one, so that the epoch
     is logged first.
@@ -437,11 +464,16 @@ class TrainingMonitor(Callback):
         Epochs without improvement before stopping.
     tol : float
         Minimum decrease of the monitored loss that counts as improvement.
+    min_steps_no_change : int, default=0
+        Optimizer steps without improvement before stopping, whatever the
+        number of epochs; it matters on small datasets, where an epoch is a
+        few steps.
     """
 
-    def __init__(self, n_iter_no_change, tol):
+    def __init__(self, n_iter_no_change, tol, min_steps_no_change=0):
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
+        self.min_steps_no_change = min_steps_no_change
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         """Reset the state of a fit."""
@@ -450,6 +482,7 @@ class TrainingMonitor(Callback):
         self.best_loss_ = math.inf
         self.best_validation_score_ = None
         self.n_stalled_ = 0
+        self.steps_stalled_ = 0
         self.restore_state_ = _snapshot(net.module_)
         self._valid_outputs = []
 
@@ -490,12 +523,17 @@ class TrainingMonitor(Callback):
         if improved:
             self.best_loss_ = monitored
             self.n_stalled_ = 0
+            self.steps_stalled_ = 0
         else:
             self.n_stalled_ += 1
+            self.steps_stalled_ += record["train_batch_count"]
         if dataset_valid is None or improved:
             self.restore_state_ = _snapshot(net.module_)
             self.best_validation_score_ = record.get("valid_score")
-        if self.n_stalled_ >= self.n_iter_no_change:
+        if (
+            self.n_stalled_ >= self.n_iter_no_change
+            and self.steps_stalled_ >= self.min_steps_no_change
+        ):
             self.stop_reason_ = "converged"
 
     def on_train_end(self, net, X=None, y=None, **kwargs):
@@ -517,10 +555,12 @@ class TrainingConfig:
     weight_decay: float
     max_epochs: int
     n_iter_no_change: int
+    min_steps_no_change: int
     tol: float
     verbose: int
     precision: str = "float32"
     compile_step: bool = False
+    weight_constraint: str | None = None
 
 
 def _net_params(config):
@@ -532,8 +572,10 @@ def _net_params(config):
         "verbose": int(config.verbose > 0),
         "precision": config.precision,
         "use_compiled_step": config.compile_step,
+        "weight_constraint": config.weight_constraint,
         "callbacks__monitor__n_iter_no_change": config.n_iter_no_change,
         "callbacks__monitor__tol": config.tol,
+        "callbacks__monitor__min_steps_no_change": config.min_steps_no_change,
     }
 
 
@@ -564,7 +606,12 @@ def fit_network(module, data, *, classification, config, device, net=None):
     """
     params = _net_params(config)
     if net is None:
-        callbacks = [("monitor", TrainingMonitor(config.n_iter_no_change, config.tol))]
+        monitor = TrainingMonitor(
+            config.n_iter_no_change,
+            config.tol,
+            config.min_steps_no_change,
+        )
+        callbacks = [("monitor", monitor)]
         if config.verbose >= 2:
             callbacks.append(("progress_bar", ProgressBar()))
         net = SNNNet(

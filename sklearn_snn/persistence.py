@@ -26,7 +26,8 @@ from ._training import net_for_prediction, resolve_device, seeded_rng
 #: Name written in every file, so that other zip archives are refused.
 FORMAT_NAME = "sklearn-snn"
 #: Version of the file layout; files with a larger number are refused.
-FORMAT_VERSION = 1
+#: Version 2 added ensembles (``n_estimators``); version 1 files still load.
+FORMAT_VERSION = 2
 
 _METADATA = "metadata.json"
 _WEIGHTS = "weights.safetensors"
@@ -109,6 +110,7 @@ def save(estimator, path):
             "hidden_layer_sizes": list(module.hidden_layer_sizes),
             "n_outputs": module.n_outputs,
             "dropout": module.dropout,
+            "n_estimators": module.n_estimators,
         },
         "fitted": _fitted_to_json(estimator),
     }
@@ -188,7 +190,16 @@ def load(path, device="cpu"):
                 tuple(int(width) for width in spec["hidden_layer_sizes"]),
                 int(spec["n_outputs"]),
                 float(spec["dropout"]),
+                n_estimators=int(spec.get("n_estimators", 1)),
+                average=(
+                    "probabilities"
+                    if isinstance(estimator, SNNClassifier)
+                    else "outputs"
+                ),
             )
+        if metadata["format_version"] == 1:
+            # Version 1 held one network, with torch.nn.Linear's weight shapes.
+            weights = {key: value.unsqueeze(0) for key, value in weights.items()}
         module.load_state_dict(weights, strict=True)
         _fitted_from_json(estimator, metadata["fitted"])
         _check_consistent(estimator, module)

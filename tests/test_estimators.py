@@ -19,7 +19,8 @@ from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_snn import SNNClassifier, SNNRegressor, _training
+from sklearn_snn import SNNClassifier, SNNRegressor, _defaults, _training
+from sklearn_snn._network import EnsembleLinear
 
 ESTIMATORS = [SNNClassifier, SNNRegressor]
 
@@ -140,12 +141,12 @@ def test_network_architecture_follows_the_parameters(classification_data):
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf.fit(X, y)
     layers = list(clf.net_.module_.modules())
-    linears = [m for m in layers if isinstance(m, torch.nn.Linear)]
-    assert [(m.in_features, m.out_features) for m in linears] == [
-        (6, 8),
-        (8, 5),
-        (5, 3),
-        (3, 3),
+    linears = [m for m in layers if isinstance(m, EnsembleLinear)]
+    assert [tuple(m.weight.shape) for m in linears] == [
+        (1, 8, 6),
+        (1, 5, 8),
+        (1, 3, 5),
+        (1, 3, 3),
     ]
     assert sum(isinstance(m, torch.nn.SELU) for m in layers) == 3
     dropouts = [m for m in layers if isinstance(m, torch.nn.AlphaDropout)]
@@ -153,7 +154,8 @@ def test_network_architecture_follows_the_parameters(classification_data):
     assert not any(isinstance(m, torch.nn.Dropout) for m in layers)
 
 
-def test_early_stopping_restores_the_best_epoch(classification_data):
+def test_early_stopping_restores_the_best_epoch(classification_data, monkeypatch):
+    monkeypatch.setattr(_defaults, "MIN_STEPS_NO_CHANGE", 0)
     X, y = classification_data
     clf = SNNClassifier(
         hidden_layer_sizes=(64, 64), n_iter_no_change=5, max_iter=200, random_state=0
@@ -361,12 +363,88 @@ def test_warm_start_continues_from_previous_weights(classification_data):
     assert clf.loss_curve_[-1] < cold.loss_curve_[-1]
 
 
-def test_warm_start_refuses_a_changed_network(classification_data):
+@pytest.mark.parametrize("change", [{"hidden_layer_sizes": (4,)}, {"n_estimators": 2}])
+def test_warm_start_refuses_a_changed_network(change, classification_data):
     X, y = classification_data
     clf = SNNClassifier(**FAST, warm_start=True).fit(X, y)
-    clf.set_params(hidden_layer_sizes=(4,))
+    clf.set_params(**change)
     with pytest.raises(ValueError, match="warm_start=False"):
         clf.fit(X, y)
+
+
+def test_patience_lasts_at_least_min_steps_on_small_data(rng):
+    # 40 rows are one batch, so one optimizer step per epoch: 2 epochs of
+    # patience would be 2 steps; training waits for MIN_STEPS_NO_CHANGE steps.
+    X = rng.normal(size=(40, 3))
+    y = X[:, 0] > 0
+    clf = SNNClassifier(
+        **{**FAST, "batch_size": "auto", "max_iter": 1000},
+        early_stopping=False,
+        tol=1e9,
+        n_iter_no_change=2,
+    ).fit(X, y)
+    assert clf.n_iter_ == 1 + _defaults.MIN_STEPS_NO_CHANGE
+
+
+# --- Ensembles and weight centering -------------------------------------------------
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_ensemble_members_differ_and_predictions_average_them(
+    Estimator, classification_data, regression_data
+):
+    X, y = _data_for(Estimator, classification_data, regression_data)
+    model = Estimator(**FAST, n_estimators=3).fit(X, y)
+    module = model.net_.module_
+    assert module.n_estimators == 3
+    first_layer = module.hidden[0].weight
+    assert not torch.equal(first_layer[0], first_layer[1])
+    with torch.no_grad():
+        members = module.member_outputs(
+            torch.as_tensor(model.scaler_.transform(X), dtype=torch.float32)
+        ).double()
+    if Estimator is SNNClassifier:
+        expected = torch.softmax(members, dim=2).mean(dim=0).numpy()
+        np.testing.assert_allclose(model.predict_proba(X), expected, atol=1e-5)
+    else:
+        scaler = model.target_scaler_
+        expected = members.mean(dim=0).numpy()[:, 0] * scaler.scale_[0]
+        np.testing.assert_allclose(
+            model.predict(X), expected + scaler.mean_[0], rtol=1e-4
+        )
+
+
+def test_ensemble_of_one_is_the_single_network(classification_data):
+    X, y = classification_data
+    single = SNNClassifier(**FAST).fit(X, y)
+    one = SNNClassifier(**FAST, n_estimators=1).fit(X, y)
+    np.testing.assert_array_equal(one.predict_proba(X), single.predict_proba(X))
+
+
+def test_ensemble_is_at_least_as_good_as_its_members_on_average(classification_data):
+    X, y = classification_data
+    clf = SNNClassifier(**FAST, n_estimators=4).fit(X, y)
+    with torch.no_grad():
+        members = clf.net_.module_.member_outputs(
+            torch.as_tensor(clf.scaler_.transform(X), dtype=torch.float32)
+        )
+    member_accuracy = (members.argmax(dim=2).numpy() == y).mean()
+    assert clf.score(X, y) >= member_accuracy - 0.01
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_weight_centering_keeps_incoming_weights_at_zero_mean(
+    Estimator, classification_data, regression_data
+):
+    X, y = _data_for(Estimator, classification_data, regression_data)
+    params = {**FAST, "hidden_layer_sizes": (16, 16, 16), "n_estimators": 2}
+    centered = Estimator(**params, weight_constraint="center").fit(X, y)
+    free = Estimator(**params).fit(X, y)
+    for model, is_centered in [(centered, True), (free, False)]:
+        hidden = model.net_.module_.hidden
+        linears = [m for m in hidden if isinstance(m, EnsembleLinear)]
+        row_means = torch.stack([m.weight.mean(dim=2) for m in linears[1:]])
+        assert (row_means.abs().max().item() < 1e-6) == is_centered
 
 
 # --- Persistence --------------------------------------------------------------------
@@ -472,6 +550,8 @@ def test_non_numeric_X_is_refused(Estimator):
         ("validation_fraction", 1.0),
         ("n_iter_no_change", 0),
         ("tol", -1.0),
+        ("n_estimators", 0),
+        ("weight_constraint", "unit_norm"),
         ("device", "gpu-please"),
         ("device", 3),
     ],

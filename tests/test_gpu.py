@@ -1,5 +1,6 @@
 """Tests that need CUDA; they skip on machines without it."""
 
+import os
 import pickle
 import subprocess
 import sys
@@ -48,10 +49,23 @@ print("ok")
 """
     result = subprocess.run(
         [sys.executable, "-c", script],
-        env={"CUDA_VISIBLE_DEVICES": "", "PATH": ""},
+        env={**os.environ, "CUDA_VISIBLE_DEVICES": ""},
         capture_output=True,
         text=True,
         check=False,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+def test_compiled_ensemble_with_weight_centering_on_cuda(classification_data):
+    X, y = classification_data
+    params = {**FAST, "max_iter": 3, "n_estimators": 3, "weight_constraint": "center"}
+    clf = SNNClassifier(**params, device="cuda", compile_step=True).fit(X, y)
+    module = clf.net_.module_
+    assert module.hidden[0].weight.is_cuda
+    for layer in (module.hidden[3],):
+        assert layer.weight.mean(dim=2).abs().max().item() < 1e-5
+    proba = clf.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
+    assert np.isfinite(proba).all()

@@ -1,29 +1,96 @@
 import pytest
 import torch
 
-from sklearn_snn._network import SELUNetwork, lecun_normal_
+from sklearn_snn._network import EnsembleLinear, SELUNetwork, lecun_normal_
 
 
 def test_lecun_normal_init_has_variance_one_over_fan_in():
     torch.manual_seed(0)
-    layer = lecun_normal_(torch.nn.Linear(400, 300))
-    assert layer.weight.std().item() == pytest.approx(1 / 400**0.5, rel=0.02)
-    assert abs(layer.weight.mean().item()) < 0.002
+    layer = EnsembleLinear(400, 300, n_estimators=2)
+    for weight in layer.weight:
+        assert weight.std().item() == pytest.approx(1 / 400**0.5, rel=0.02)
+        assert abs(weight.mean().item()) < 0.002
     assert torch.count_nonzero(layer.bias) == 0
+    assert not torch.equal(layer.weight[0], layer.weight[1])
+
+
+def test_lecun_normal_matches_torch_kaiming_fan_in_linear():
+    torch.manual_seed(0)
+    ours = lecun_normal_(torch.empty(30, 40))
+    torch.manual_seed(0)
+    theirs = torch.nn.init.kaiming_normal_(
+        torch.empty(30, 40), mode="fan_in", nonlinearity="linear"
+    )
+    assert torch.equal(ours, theirs)
 
 
 def test_layers_are_linear_selu_alpha_dropout_and_a_linear_output():
     net = SELUNetwork(5, (8, 4), n_outputs=2, dropout=0.1)
     kinds = [type(m) for m in net.hidden]
-    assert kinds == [torch.nn.Linear, torch.nn.SELU, torch.nn.AlphaDropout] * 2
-    assert isinstance(net.output, torch.nn.Linear)
-    assert net.output.out_features == 2
+    assert kinds == [EnsembleLinear, torch.nn.SELU, torch.nn.AlphaDropout] * 2
+    assert isinstance(net.output, EnsembleLinear)
+    assert net.output.weight.shape == (1, 2, 4)
     assert (net.n_features, net.hidden_layer_sizes, net.n_outputs, net.dropout) == (
         5,
         (8, 4),
         2,
         0.1,
     )
+
+
+def test_single_member_layer_is_a_linear_layer():
+    torch.manual_seed(0)
+    layer = EnsembleLinear(6, 3, n_estimators=1)
+    linear = torch.nn.Linear(6, 3)
+    with torch.no_grad():
+        linear.weight.copy_(layer.weight[0])
+        layer.bias.normal_()
+        linear.bias.copy_(layer.bias[0])
+    X = torch.randn(10, 6)
+    torch.testing.assert_close(layer(X)[0], linear(X))
+
+
+def test_members_are_independent_networks():
+    torch.manual_seed(0)
+    net = SELUNetwork(4, (8, 8), n_outputs=3, dropout=0.0, n_estimators=3).eval()
+    X = torch.randn(5, 4)
+    members = net.member_outputs(X)
+    assert members.shape == (3, 5, 3)
+    # Member 1 alone, rebuilt as a single network, gives the same outputs.
+    single = SELUNetwork(4, (8, 8), n_outputs=3, dropout=0.0).eval()
+    with torch.no_grad():
+        for ours, theirs in zip(single.parameters(), net.parameters(), strict=True):
+            ours.copy_(theirs[1:2])
+    torch.testing.assert_close(single(X), members[1])
+
+
+def test_ensemble_averages_probabilities_or_outputs():
+    torch.manual_seed(0)
+    X = torch.randn(6, 4)
+    clf = SELUNetwork(4, (8,), 3, 0.0, n_estimators=4, average="probabilities")
+    members = clf.member_outputs(X)
+    torch.testing.assert_close(
+        torch.softmax(clf(X), dim=1), torch.softmax(members, dim=2).mean(dim=0)
+    )
+    reg = SELUNetwork(4, (8,), 2, 0.0, n_estimators=4, average="outputs")
+    torch.testing.assert_close(reg(X), reg.member_outputs(X).mean(dim=0))
+
+
+def test_center_weights_zeroes_the_incoming_mean_of_layers_fed_by_selu():
+    torch.manual_seed(0)
+    net = SELUNetwork(5, (8, 8, 8), n_outputs=2, dropout=0.0, n_estimators=2)
+    with torch.no_grad():
+        for parameter in net.parameters():
+            parameter.add_(0.3)
+    first = net.hidden[0].weight.clone()
+    output = net.output.weight.clone()
+    net.center_weights_()
+    for layer in (net.hidden[2], net.hidden[4]):
+        torch.testing.assert_close(
+            layer.weight.mean(dim=2), torch.zeros(2, 8), atol=1e-6, rtol=0
+        )
+    assert torch.equal(net.hidden[0].weight, first)
+    assert torch.equal(net.output.weight, output)
 
 
 def test_zero_dropout_adds_no_dropout_layer():

@@ -9,6 +9,7 @@ import zipfile
 import numpy as np
 import pandas as pd
 import pytest
+import safetensors.torch
 import torch
 from conftest import FAST
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
@@ -279,3 +280,31 @@ def test_saved_and_loaded_in_fresh_processes_predicts_bit_identically(tmp_path):
             check=True,
         )
     np.testing.assert_array_equal(np.load(saved), np.load(loaded))
+
+
+@pytest.mark.parametrize("Estimator", [SNNClassifier, SNNRegressor])
+def test_ensemble_round_trip(Estimator, classification_data, tmp_path):
+    X, y = classification_data
+    model = Estimator(**FAST, n_estimators=3, weight_constraint="center").fit(X, y)
+    save(model, tmp_path / "ensemble.snn")
+    loaded = load(tmp_path / "ensemble.snn")
+    assert loaded.net_.module_.n_estimators == 3
+    assert loaded.get_params() == model.get_params()
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+
+
+def test_format_version_1_files_still_load(saved_classifier, classification_data):
+    # Version 1 stored one network with torch.nn.Linear's weight shapes and no
+    # n_estimators.
+    clf, path = saved_classifier
+    X, _ = classification_data
+    metadata = _metadata(path)
+    metadata["format_version"] = 1
+    del metadata["network"]["n_estimators"]
+    for name in ("n_estimators", "weight_constraint"):
+        del metadata["params"][name]
+    with zipfile.ZipFile(path) as archive:
+        weights = safetensors.torch.load(archive.read("weights.safetensors"))
+    v1_weights = {key: value[0].contiguous() for key, value in weights.items()}
+    _rewrite(path, metadata=metadata, weights=safetensors.torch.save(v1_weights))
+    np.testing.assert_array_equal(load(path).predict_proba(X), clf.predict_proba(X))
