@@ -235,6 +235,10 @@ class TensorBatches:
             yield inputs, data.y[index].to(self.device, non_blocking=True)
 
 
+#: Stands in a pickled net for its ``module``, which is ``module_`` itself.
+_SAME_AS_MODULE_ = "<module_>"
+
+
 class SNNNet(NeuralNet):
     """A skorch net that trains on :class:`TensorData` with sample weights.
 
@@ -388,7 +392,18 @@ class SNNNet(NeuralNet):
     def __getstate__(self):
         state = super().__getstate__()
         state.pop("compiled_step_", None)
+        if "module_" in self.__dict__ and state.get("module") is self.module_:
+            # ``module_`` is the very network passed as ``module``. skorch
+            # pickles ``module_`` so that CUDA weights load on a CPU-only
+            # machine; pickling ``module`` too would store the CUDA weights a
+            # second time, in a form that only loads where CUDA is available.
+            state["module"] = _SAME_AS_MODULE_
         return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if isinstance(self.module, str) and self.module == _SAME_AS_MODULE_:
+            self.module = self.module_
 
 
 def _own_code(method):

@@ -1,3 +1,4 @@
+import io
 import json
 import os
 import pickle
@@ -293,11 +294,13 @@ def test_ensemble_round_trip(Estimator, classification_data, tmp_path):
     np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
 
 
-def test_format_version_1_files_still_load(saved_classifier, classification_data):
+def test_format_version_1_files_still_load(classification_data, tmp_path):
     # Version 1 stored one network with torch.nn.Linear's weight shapes and no
     # n_estimators.
-    clf, path = saved_classifier
-    X, _ = classification_data
+    X, y = classification_data
+    clf = SNNClassifier(**FAST, n_estimators=1).fit(X, y)
+    path = tmp_path / "v1.snn"
+    save(clf, path)
     metadata = _metadata(path)
     metadata["format_version"] = 1
     del metadata["network"]["n_estimators"]
@@ -307,4 +310,33 @@ def test_format_version_1_files_still_load(saved_classifier, classification_data
         weights = safetensors.torch.load(archive.read("weights.safetensors"))
     v1_weights = {key: value[0].contiguous() for key, value in weights.items()}
     _rewrite(path, metadata=metadata, weights=safetensors.torch.save(v1_weights))
-    np.testing.assert_array_equal(load(path).predict_proba(X), clf.predict_proba(X))
+    loaded = load(path)
+    assert loaded.n_estimators == 1
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+
+
+class _TensorSpy(pickle.Pickler):
+    """A pickler that records every tensor it is asked to pickle itself."""
+
+    def __init__(self, file):
+        super().__init__(file)
+        self.tensors = []
+
+    def reducer_override(self, obj):
+        if isinstance(obj, torch.Tensor):
+            self.tensors.append(tuple(obj.shape))
+        return NotImplemented
+
+
+def test_pickle_leaves_every_tensor_to_skorchs_device_mapping(classification_data):
+    # skorch pickles the network and optimizer so that a model trained on a
+    # GPU unpickles on a CPU-only machine; a tensor pickled any other way
+    # would keep its CUDA device and fail to load there.
+    X, y = classification_data
+    clf = SNNClassifier(**FAST).fit(X, y)
+    spy = _TensorSpy(io.BytesIO())
+    spy.dump(clf)
+    assert spy.tensors == []
+    restored = pickle.loads(pickle.dumps(clf))
+    assert restored.net_.module is restored.net_.module_
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
