@@ -65,6 +65,8 @@ HERE = Path(__file__).resolve().parent
 DEFAULT_DATA_DIR = HERE.parent.parent / "shared" / "datasets" / "pmlb"
 RESULTS_DIR = HERE / "results"
 ANCHORS = ["mlp", "hgb", "rf", "linear", "skorch"]
+#: Lowest score shown on the plot's axes.
+AXIS_FLOOR = -0.5
 MODELS = ["snn", *ANCHORS]
 
 
@@ -266,12 +268,15 @@ def plot(results, path):
         1, len(anchors), figsize=(3.2 * len(anchors), 3.4), squeeze=False
     )
     for ax, anchor in zip(axes[0], anchors, strict=True):
+        # Scores below AXIS_FLOOR (R² can be very negative) are drawn on it.
+        low = np.nanmin(means[[anchor, "snn"]].to_numpy().clip(AXIS_FLOOR))
         for task, marker in [("classification", "o"), ("regression", "s")]:
             if task in means.index.get_level_values("task"):
-                part = means.loc[task]
+                part = means.loc[task].clip(lower=low)
                 ax.scatter(part[anchor], part["snn"], marker=marker, s=14, label=task)
-        low = np.nanmin(means[[anchor, "snn"]].to_numpy().clip(-0.5))
         ax.plot([low, 1], [low, 1], color="grey", linewidth=0.8)
+        ax.set_xlim(low - 0.02, 1.02)
+        ax.set_ylim(low - 0.02, 1.02)
         ax.set_xlabel(anchor)
         ax.set_ylabel("snn")
         ax.set_title(f"SNN vs {anchor}")
@@ -359,8 +364,8 @@ def _report(results, args, argv, device, tag, index):
         "",
         "Machines: "
         + "; ".join(
-            f"{model}: {machine}"
-            for (model, machine), _ in results.groupby(["model", "machine"])
+            f"{machine} ({', '.join(sorted(group['model'].unique()))})"
+            for machine, group in results.groupby("machine")
         )
         if "machine" in results
         else f"Machine: {machine_name(device)}",

@@ -71,7 +71,7 @@ class SNNClassifier(ClassifierMixin, BaseSNN):
         self,
         *,
         hidden_layer_sizes=_defaults.HIDDEN_LAYER_SIZES,
-        dropout=_defaults.DROPOUT,
+        dropout=_defaults.CLASSIFIER_DROPOUT,
         n_estimators=_defaults.N_ESTIMATORS,
         weight_constraint=_defaults.WEIGHT_CONSTRAINT,
         learning_rate_init=_defaults.LEARNING_RATE_INIT,

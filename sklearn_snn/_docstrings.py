@@ -5,6 +5,7 @@ their docstrings; :func:`fill_shared_sections` substitutes the text below, so
 the two classes document their common parameters from one source.
 """
 
+import inspect
 import string
 import textwrap
 
@@ -14,12 +15,15 @@ hidden_layer_sizes : array-like of int, default=(256, 256, 256, 256)
     ``Linear -> SELU -> AlphaDropout``; depth is what self-normalization
     makes trainable.
 
-dropout : float, default=0.05
+dropout : float, default=$dropout
     AlphaDropout rate after each hidden layer, in [0, 1). AlphaDropout keeps
     the mean and variance of SELU activations; the SNN paper used rates of
     0.05 to 0.1. Plain dropout is never used: it breaks self-normalization.
+    The classifier's default is 0.05 and the regressor's 0.02: on eight
+    PMLB regression datasets (``benchmarks/README.md``) the regressor's mean
+    R² was 0.79 with 0.02, 0.72 with 0 and 0.66 with 0.05.
 
-n_estimators : int, default=1
+n_estimators : int, default=4
     Number of networks trained together as an ensemble. The members have
     the same shape and see the same batches, but start from different
     weights and draw different dropout masks; they are held as one network
@@ -27,7 +31,10 @@ n_estimators : int, default=1
     little more than one network (on the CPU, about ``n_estimators`` times
     as much). Each member minimizes its own loss; predictions average the
     members' probabilities (classifier) or outputs (regressor), and early
-    stopping watches the ensemble's validation loss.
+    stopping watches the ensemble's validation loss. On the PMLB benchmark
+    an ensemble of 4 raised mean accuracy on the large classification
+    datasets from 0.865 to 0.870 and mean R² on the large regression
+    datasets from 0.65 to 0.68, against a single network.
 
 weight_constraint : {None, 'center'}, default=None
     ``'center'`` applies weight centering after every optimizer step: each
@@ -61,8 +68,10 @@ validation_fraction : float, default=0.1
     Fraction of the training data held out for early stopping, in (0, 1).
     At least one row is held out. Only used if ``early_stopping=True``.
 
-n_iter_no_change : int, default=10
+n_iter_no_change : int, default=20
     Epochs without improvement of the monitored loss before training stops.
+    20 rather than 10 raised mean R² on the large regression datasets of the
+    PMLB benchmark from 0.65 to 0.67 and left accuracy unchanged.
     Training also waits for at least 200 optimizer steps without
     improvement, so that on small datasets, where an epoch is one or two
     batches, patience is not a handful of steps.
@@ -160,8 +169,12 @@ def fill_shared_sections(cls):
     type
         The same class.
     """
+    defaults = inspect.signature(cls).parameters
+    parameters = string.Template(_SHARED_PARAMETERS).substitute(
+        dropout=defaults["dropout"].default
+    )
     cls.__doc__ = string.Template(cls.__doc__).substitute(
-        shared_parameters=_indented(_SHARED_PARAMETERS),
+        shared_parameters=_indented(parameters),
         shared_attributes=_indented(_SHARED_ATTRIBUTES),
     )
     return cls

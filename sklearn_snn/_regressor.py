@@ -58,7 +58,7 @@ class SNNRegressor(RegressorMixin, BaseSNN):
         self,
         *,
         hidden_layer_sizes=_defaults.HIDDEN_LAYER_SIZES,
-        dropout=_defaults.DROPOUT,
+        dropout=_defaults.REGRESSOR_DROPOUT,
         n_estimators=_defaults.N_ESTIMATORS,
         weight_constraint=_defaults.WEIGHT_CONSTRAINT,
         learning_rate_init=_defaults.LEARNING_RATE_INIT,

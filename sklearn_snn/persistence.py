@@ -182,7 +182,11 @@ def load(path, device="cpu"):
     metadata, weights = _read_archive(path)
     try:
         estimator = _ESTIMATORS[metadata["estimator"]]()
-        estimator.set_params(**_params_from_json(metadata["params"]))
+        params = _params_from_json(metadata["params"])
+        if metadata["format_version"] == 1:
+            # Version 1 predates ensembles: its networks are single.
+            params.setdefault("n_estimators", 1)
+        estimator.set_params(**params)
         spec = metadata["network"]
         with seeded_rng(0, "cpu"):
             module = SELUNetwork(
