@@ -91,9 +91,13 @@ def plain_torch(X, y, hidden, batch_size, device):
 
 
 def snn(X, y, hidden, batch_size, device, **params):
-    """Samples/s of SNNClassifier, epoch 2 of 2, and the fitted model."""
+    """Samples/s of SNNClassifier, epoch 2 of 2, and the fitted model.
+
+    It trains one network (``n_estimators=1``), the same as (a) and (b).
+    """
     clf = SNNClassifier(
         hidden_layer_sizes=hidden,
+        n_estimators=1,
         batch_size=batch_size,
         max_iter=2,
         early_stopping=False,
