@@ -94,13 +94,14 @@ precision : {'float32', 'bf16'}, default='float32'
     stay in float32 (float64 for predictions on the CPU).
 
 compile_step : bool, default=False
-    Run each training step (forward, backward and AdamW update) as one
-    ``torch.compile``'d function; on CUDA it uses
-    ``mode='reduce-overhead'``, which replays the step as a CUDA graph and
-    removes the kernel-launch overhead that dominates small batches. The
-    first epoch pays the compile time (seconds on a GPU, tens of seconds on
-    a CPU), so it pays off for long runs. Every training batch then has the
-    same size: a last, smaller batch of an epoch is skipped.
+    Compile the forward and backward pass of each training step with
+    ``torch.compile`` and update the weights with a fused AdamW (one kernel
+    per step on a GPU). On CUDA it uses ``mode='reduce-overhead'``, which
+    replays the compiled pass as CUDA graphs and removes the kernel-launch
+    overhead that dominates small batches. The first epoch pays the compile
+    time (seconds on a GPU, about ten seconds on a CPU), so it pays off for
+    long runs. Every training batch then has the same size: a last, smaller
+    batch of an epoch is skipped.
 
 random_state : int, RandomState instance or None, default=None
     Seeds the weight initialization, the validation split, shuffling and

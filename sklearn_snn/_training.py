@@ -252,9 +252,10 @@ class SNNNet(NeuralNet):
     precision : {'float32', 'bf16'}, default='float32'
         'bf16' runs the forward pass under bfloat16 autocast.
     use_compiled_step : bool, default=False
-        Whether to run each training step (forward, backward and optimizer
-        update) as one ``torch.compile``'d function; on CUDA with
-        ``mode='reduce-overhead'``, which replays it as a CUDA graph.
+        Whether to run each training step as one ``torch.compile``'d function
+        (on CUDA with ``mode='reduce-overhead'``, which replays it as CUDA
+        graphs), with the optimizer update left to a fused AdamW (see
+        :func:`_step_eagerly`).
     weight_constraint : {None, 'center'}, default=None
         'center' applies :meth:`SELUNetwork.center_weights_` after every
         optimizer step.
@@ -365,7 +366,7 @@ class SNNNet(NeuralNet):
             y_pred = self.module_.member_outputs(X)
         loss = self._weighted_loss(y_pred, y, sample_weight)
         loss.backward()
-        self.optimizer_.step()
+        _step_eagerly(self.optimizer_)
         return loss.detach(), y_pred.detach()
 
     def train_step(self, batch, **fit_params):
@@ -404,6 +405,19 @@ class SNNNet(NeuralNet):
         super().__setstate__(state)
         if isinstance(self.module, str) and self.module == _SAME_AS_MODULE_:
             self.module = self.module_
+
+
+@torch.compiler.disable
+def _step_eagerly(optimizer):
+    """Run ``optimizer.step()`` outside torch.compile.
+
+    Compiled, the step's wrapper in ``torch.optim`` is one code object shared
+    by every optimizer, so each new net recompiles it, and after
+    ``torch._dynamo.config.recompile_limit`` nets in one process it would run
+    uncompiled anyway. The compiled-step path uses a fused AdamW instead, a
+    single kernel per step on a GPU.
+    """
+    optimizer.step()
 
 
 def _own_code(method):
@@ -633,6 +647,7 @@ def fit_network(module, data, *, classification, config, device, net=None):
             module,
             classification=classification,
             optimizer=torch.optim.AdamW,
+            optimizer__fused=config.compile_step,
             train_split=None,
             callbacks=callbacks,
             device=device,
