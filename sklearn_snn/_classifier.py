@@ -23,6 +23,11 @@ class SNNClassifier(ClassifierMixin, BaseSNN):
     initialization (Klambauer et al., 2017), trained with cross-entropy on
     standardized inputs through skorch, on the GPU when there is one.
 
+    By default an ensemble of 4 such networks is trained at once. The
+    defaults were chosen on 56 PMLB datasets against scikit-learn's MLP and
+    gradient boosting; the benchmarks page of the documentation gives the
+    measurements behind each one.
+
     Parameters
     ----------
     $shared_parameters

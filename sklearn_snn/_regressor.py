@@ -18,6 +18,11 @@ class SNNRegressor(RegressorMixin, BaseSNN):
     standardized inputs and standardized targets through skorch, on the GPU
     when there is one. Several targets (2-D ``y``) are fitted jointly.
 
+    By default an ensemble of 4 such networks is trained at once. The
+    defaults were chosen on 56 PMLB datasets against scikit-learn's MLP and
+    gradient boosting; the benchmarks page of the documentation gives the
+    measurements behind each one.
+
     Parameters
     ----------
     $shared_parameters
