@@ -141,6 +141,7 @@ class BaseSNN(BaseEstimator):
             self.dropout,
             self.n_estimators,
             "probabilities" if is_classifier(self) else "outputs",
+            self._output_init,
         )
         if warm:
             self._check_warm_start(network_spec)

@@ -72,6 +72,8 @@ class SNNClassifier(ClassifierMixin, BaseSNN):
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
 
+    _output_init = _defaults.CLASSIFIER_OUTPUT_INIT
+
     def __init__(
         self,
         *,

@@ -12,6 +12,13 @@ HIDDEN_LAYER_SIZES = (256, 256, 256, 256)
 #: two estimators differ.
 CLASSIFIER_DROPOUT = 0.05
 REGRESSOR_DROPOUT = 0.02
+#: Initialization of the output layer (see ``SELUNetwork``). Starting the
+#: regressor's output layer at zero makes the untrained network predict the
+#: mean target instead of a random function of every input: on PMLB's Friedman
+#: datasets with 25 and 50 features, most of them noise, R² rose from 0.80 to
+#: 0.84 and from 0.21 to 0.54. It did not help the classifier.
+CLASSIFIER_OUTPUT_INIT = "lecun"
+REGRESSOR_OUTPUT_INIT = "zero"
 N_ESTIMATORS = 4
 WEIGHT_CONSTRAINT = None
 LEARNING_RATE_INIT = 1e-3

@@ -1,10 +1,16 @@
 """The self-normalizing network: an ensemble of SELU multilayer perceptrons.
 
 Each hidden layer is ``Linear -> SELU -> AlphaDropout``; the output layer is
-linear. Weights are LeCun-normal (``N(0, 1/fan_in)``) and biases are zero, so
-that standardized inputs keep activations near the SELU fixed point (mean 0,
-variance 1) through every layer (Klambauer et al., 2017). There are no skip
-connections and no batch normalization: both break self-normalization.
+linear. Hidden weights are LeCun-normal (``N(0, 1/fan_in)``) and biases are
+zero, so that standardized inputs keep activations near the SELU fixed point
+(mean 0, variance 1) through every layer (Klambauer et al., 2017). There are no
+skip connections and no batch normalization: both break self-normalization.
+
+The output layer is LeCun-normal too, or starts at zero (``output_init``). No
+SELU follows it, so its initialization does not touch the fixed point of the
+hidden layers. A zero output layer makes the untrained network predict 0, the
+mean of standardized targets, instead of a random function of every input,
+irrelevant ones included, which a fit on few rows may never unlearn.
 
 ``n_estimators`` independent networks of the same shape are held as one
 module whose linear layers are batched matrix products, so that an ensemble
@@ -103,6 +109,9 @@ class SELUNetwork(nn.Module):
         How :meth:`forward` combines the members: the mean of their outputs
         (regression), or the log of the mean of their softmax probabilities
         (classification; a softmax of the result gives the mean).
+    output_init : {'lecun', 'zero'}, default='lecun'
+        Initial weights of the output layer: LeCun-normal like the hidden
+        layers, or zero, so that the untrained network outputs 0.
     """
 
     def __init__(
@@ -113,6 +122,7 @@ class SELUNetwork(nn.Module):
         dropout,
         n_estimators=1,
         average="outputs",
+        output_init="lecun",
     ):
         super().__init__()
         self.n_features = n_features
@@ -131,6 +141,8 @@ class SELUNetwork(nn.Module):
             fan_in = width
         self.hidden = nn.Sequential(*layers)
         self.output = EnsembleLinear(fan_in, n_outputs, n_estimators)
+        if output_init == "zero":
+            nn.init.zeros_(self.output.weight)
 
     def member_outputs(self, X):
         """Return every member's raw outputs for a batch.

@@ -59,6 +59,8 @@ class SNNRegressor(RegressorMixin, BaseSNN):
     (2,)
     """
 
+    _output_init = _defaults.REGRESSOR_OUTPUT_INIT
+
     def __init__(
         self,
         *,

@@ -13,7 +13,7 @@ import pytest
 import torch
 from conftest import FAST
 from sklearn.base import clone
-from sklearn.datasets import load_iris
+from sklearn.datasets import load_iris, make_regression
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
@@ -164,6 +164,9 @@ def test_early_stopping_restores_the_best_epoch(classification_data, monkeypatch
         n_estimators=1,
         n_iter_no_change=5,
         max_iter=200,
+        # With tol > 0 an improvement smaller than tol is not "best"; tol=0
+        # makes the best epoch the argmin of the validation losses.
+        tol=0.0,
         random_state=0,
     ).fit(X, y)
     history = clf.net_.history
@@ -632,3 +635,20 @@ def test_classifier_with_huge_learning_rate_predicts_finite(classification_data)
     proba = clf.predict_proba(X)
     assert np.isfinite(proba).all()
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+
+
+def test_regressor_starts_from_the_mean_and_classifier_from_random_logits():
+    # SNNRegressor's output layer starts at zero (see _defaults); the
+    # classifier's is LeCun-normal like the hidden layers.
+    # A learning rate of 1e-9 leaves the weights where they started.
+    X, y = make_regression(n_samples=40, n_features=3, random_state=0)
+    untrained = {**FAST, "max_iter": 1, "learning_rate_init": 1e-9}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reg = SNNRegressor(**untrained).fit(X, y)
+        clf = SNNClassifier(**untrained).fit(X, y > 0)
+    assert reg.net_.module_.output.weight.abs().max().item() < 1e-6
+    clf_weight = clf.net_.module_.output.weight
+    assert clf_weight.std().item() == pytest.approx(
+        clf_weight.shape[-1] ** -0.5, rel=0.3
+    )

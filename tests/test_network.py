@@ -38,6 +38,26 @@ def test_layers_are_linear_selu_alpha_dropout_and_a_linear_output():
     )
 
 
+def test_output_layer_is_lecun_normal_by_default():
+    torch.manual_seed(0)
+    net = SELUNetwork(5, (400,), n_outputs=300, dropout=0.0)
+    assert net.output.weight.std().item() == pytest.approx(1 / 400**0.5, rel=0.02)
+
+
+def test_zero_output_init_outputs_zero_and_keeps_lecun_hidden_layers():
+    torch.manual_seed(0)
+    net = SELUNetwork(
+        300, (300, 300), n_outputs=3, dropout=0.0, n_estimators=2, output_init="zero"
+    )
+    assert torch.count_nonzero(net.output.weight) == 0
+    assert torch.count_nonzero(net.output.bias) == 0
+    assert torch.count_nonzero(net.member_outputs(torch.randn(7, 300))) == 0
+    for layer in net.hidden:
+        if isinstance(layer, EnsembleLinear):
+            fan_in = layer.weight.shape[2]
+            assert layer.weight.std().item() == pytest.approx(fan_in**-0.5, rel=0.02)
+
+
 def test_single_member_layer_is_a_linear_layer():
     torch.manual_seed(0)
     layer = EnsembleLinear(6, 3, n_estimators=1)
