@@ -16,7 +16,9 @@ class SNNRegressor(RegressorMixin, BaseSNN):
     A deep SELU multilayer perceptron with AlphaDropout and LeCun-normal
     initialization (Klambauer et al., 2017), trained with squared error on
     standardized inputs and standardized targets through skorch, on the GPU
-    when there is one. Several targets (2-D ``y``) are fitted jointly.
+    when there is one. Several targets (2-D ``y``) are fitted jointly. The
+    output layer starts at zero, so that training starts from predicting the
+    mean target rather than a random function of the inputs.
 
     By default an ensemble of 4 such networks is trained at once. The
     defaults were chosen on 56 PMLB datasets against scikit-learn's MLP and
