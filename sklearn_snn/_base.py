@@ -45,6 +45,7 @@ class BaseSNN(BaseEstimator):
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "n_estimators": [Interval(Integral, 1, None, closed="left")],
         "weight_constraint": [StrOptions({"center"}), None],
+        "feature_sparsity": [Interval(Real, 0, None, closed="left")],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [
@@ -133,6 +134,7 @@ class BaseSNN(BaseEstimator):
             precision=self.precision,
             compile_step=self.compile_step,
             weight_constraint=self.weight_constraint,
+            feature_sparsity=self.feature_sparsity,
         )
         network_spec = (
             X.shape[1],

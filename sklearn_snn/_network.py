@@ -184,6 +184,31 @@ class SELUNetwork(nn.Module):
         return outputs.mean(dim=0)
 
     @torch.no_grad()
+    def shrink_input_weights_(self, amount):
+        """Shrink each input feature's first-layer weights toward zero, in place.
+
+        This is the proximal step of a group-lasso penalty on the first layer:
+        the weights that leave one input feature, a column of the first weight
+        matrix, lose ``amount`` of their Euclidean norm, and a column whose
+        norm is below ``amount`` becomes zero, so that feature is ignored.
+        Applied after every optimizer step, with ``amount`` the learning rate
+        times the penalty's strength, it lets uninformative features drop out.
+
+        Parameters
+        ----------
+        amount : float
+            Norm to remove from each column.
+
+        Returns
+        -------
+        self : SELUNetwork
+        """
+        weight = self.hidden[0].weight
+        norms = torch.linalg.vector_norm(weight, dim=1, keepdim=True)
+        weight.mul_((1 - amount / norms.clamp_min(amount)).clamp_min(0))
+        return self
+
+    @torch.no_grad()
     def center_weights_(self):
         """Subtract from each unit's incoming weights their mean, in place.
 

@@ -70,6 +70,7 @@ class SNNRegressor(RegressorMixin, BaseSNN):
         dropout=_defaults.REGRESSOR_DROPOUT,
         n_estimators=_defaults.N_ESTIMATORS,
         weight_constraint=_defaults.WEIGHT_CONSTRAINT,
+        feature_sparsity=_defaults.FEATURE_SPARSITY,
         learning_rate_init=_defaults.LEARNING_RATE_INIT,
         alpha=_defaults.ALPHA,
         batch_size=_defaults.BATCH_SIZE,
@@ -89,6 +90,7 @@ class SNNRegressor(RegressorMixin, BaseSNN):
         self.dropout = dropout
         self.n_estimators = n_estimators
         self.weight_constraint = weight_constraint
+        self.feature_sparsity = feature_sparsity
         self.learning_rate_init = learning_rate_init
         self.alpha = alpha
         self.batch_size = batch_size

@@ -259,6 +259,11 @@ class SNNNet(NeuralNet):
     weight_constraint : {None, 'center'}, default=None
         'center' applies :meth:`SELUNetwork.center_weights_` after every
         optimizer step.
+    feature_sparsity : float, default=0.0
+        Strength of the group-lasso penalty on the first layer: after every
+        optimizer step :meth:`SELUNetwork.shrink_input_weights_` removes
+        ``lr * feature_sparsity`` from the norm of each input feature's
+        weights. 0 disables it.
     **kwargs
         Passed to :class:`skorch.NeuralNet`.
     """
@@ -271,12 +276,14 @@ class SNNNet(NeuralNet):
         precision="float32",
         use_compiled_step=False,
         weight_constraint=None,
+        feature_sparsity=0.0,
         **kwargs,
     ):
         self.classification = classification
         self.precision = precision
         self.use_compiled_step = use_compiled_step
         self.weight_constraint = weight_constraint
+        self.feature_sparsity = feature_sparsity
         criterion = torch.nn.CrossEntropyLoss if classification else torch.nn.MSELoss
         super().__init__(
             module, criterion=criterion, criterion__reduction="none", **kwargs
@@ -370,10 +377,12 @@ class SNNNet(NeuralNet):
         return loss.detach(), y_pred.detach()
 
     def train_step(self, batch, **fit_params):
-        """Run one training step and apply the weight constraint after it."""
+        """Run one training step, then the weight constraint and penalty."""
         step = self._optimizer_step(batch, **fit_params)
         if self.weight_constraint == "center":
             self.module_.center_weights_()
+        if self.feature_sparsity > 0:
+            self.module_.shrink_input_weights_(self.lr * self.feature_sparsity)
         return step
 
     def _optimizer_step(self, batch, **fit_params):
@@ -590,6 +599,7 @@ class TrainingConfig:
     precision: str = "float32"
     compile_step: bool = False
     weight_constraint: str | None = None
+    feature_sparsity: float = 0.0
 
 
 def _net_params(config):
@@ -602,6 +612,7 @@ def _net_params(config):
         "precision": config.precision,
         "use_compiled_step": config.compile_step,
         "weight_constraint": config.weight_constraint,
+        "feature_sparsity": config.feature_sparsity,
         "callbacks__monitor__n_iter_no_change": config.n_iter_no_change,
         "callbacks__monitor__tol": config.tol,
         "callbacks__monitor__min_steps_no_change": config.min_steps_no_change,

@@ -652,3 +652,23 @@ def test_regressor_starts_from_the_mean_and_classifier_from_random_logits():
     assert clf_weight.std().item() == pytest.approx(
         clf_weight.shape[-1] ** -0.5, rel=0.3
     )
+
+
+@pytest.mark.parametrize("Estimator", [SNNClassifier, SNNRegressor])
+def test_feature_sparsity_drops_uninformative_features(Estimator):
+    X, y = make_regression(
+        n_samples=300, n_features=12, n_informative=2, shuffle=False, random_state=0
+    )
+    if Estimator is SNNClassifier:
+        y = y > np.median(y)
+
+    def column_norms(model):
+        first = model.net_.module_.hidden[0].weight.detach()
+        return torch.linalg.vector_norm(first, dim=1).mean(dim=0)
+
+    sparse = column_norms(Estimator(**FAST, feature_sparsity=1.0).fit(X, y))
+    dense = column_norms(Estimator(**FAST).fit(X, y))
+    # The 10 noise features (columns 2 to 11) end near zero only with the
+    # penalty; without it they keep about their initial norm, sqrt(16 / 12).
+    assert sparse[2:].max() < 0.1 * sparse[:2].min()
+    assert dense[2:].min() > 0.5 * (16 / 12) ** 0.5

@@ -127,3 +127,20 @@ def test_activations_stay_self_normalized_through_depth():
             out = layer(out)
     assert abs(out.mean().item()) < 0.15
     assert out.var().item() == pytest.approx(1.0, abs=0.2)
+
+
+def test_shrink_input_weights_is_a_group_soft_threshold_per_feature():
+    net = SELUNetwork(3, (4, 4), n_outputs=1, dropout=0.0, n_estimators=2)
+    with torch.no_grad():
+        net.hidden[0].weight[:, :, 0] = 0.1  # column norm 0.2: below the amount
+        net.hidden[0].weight[:, :, 1] = 1.0  # column norm 2.0
+        net.hidden[0].weight[:, :, 2] = 0.0
+    second_layer = net.hidden[2].weight.clone()
+    net.shrink_input_weights_(0.5)
+    first = net.hidden[0].weight
+    assert torch.count_nonzero(first[:, :, [0, 2]]) == 0
+    # The norm 2.0 column keeps its direction and loses 0.5 of its norm.
+    torch.testing.assert_close(first[:, :, 1], torch.full((2, 4), 0.75))
+    assert not torch.isnan(first).any()
+    # Only the first layer is touched.
+    assert torch.equal(net.hidden[2].weight, second_layer)
