@@ -252,10 +252,10 @@ class SNNNet(NeuralNet):
     precision : {'float32', 'bf16'}, default='float32'
         'bf16' runs the forward pass under bfloat16 autocast.
     use_compiled_step : bool, default=False
-        Whether to run each training step as one ``torch.compile``'d function
-        (on CUDA with ``mode='reduce-overhead'``, which replays it as CUDA
-        graphs), with the optimizer update left to a fused AdamW (see
-        :func:`_step_eagerly`).
+        Whether to run each training step as one ``torch.compile``'d function,
+        with the optimizer update left to a fused AdamW (see
+        :func:`_step_eagerly`). On CUDA the whole step, update included, is
+        then replayed as one CUDA graph (:class:`CUDAGraphStep`).
     weight_constraint : {None, 'center'}, default=None
         'center' applies :meth:`SELUNetwork.center_weights_` after every
         optimizer step.
@@ -332,10 +332,13 @@ class SNNNet(NeuralNet):
         )
 
     def _autocast(self):
+        # Without the cast cache, which a CUDA graph capture must not use;
+        # each weight is cast once per forward pass anyway.
         return torch.autocast(
             torch.device(self.device).type,
             dtype=torch.bfloat16,
             enabled=self.precision == "bf16",
+            cache_enabled=False,
         )
 
     def infer(self, x, **fit_params):
@@ -360,8 +363,9 @@ class SNNNet(NeuralNet):
             # members' losses.
             n_members = y_pred.shape[0]
             y_pred = y_pred.flatten(0, 1)
-            y_true = y_true.repeat(n_members, *[1] * (y_true.ndim - 1))
-            sample_weight = sample_weight.repeat(n_members)
+            if n_members > 1:
+                y_true = y_true.repeat(n_members, *[1] * (y_true.ndim - 1))
+                sample_weight = sample_weight.repeat(n_members)
         per_sample = self.criterion_(y_pred.float(), y_true)
         if per_sample.ndim == 2:
             per_sample = per_sample.mean(dim=1)
@@ -371,37 +375,65 @@ class SNNNet(NeuralNet):
         self.optimizer_.zero_grad(set_to_none=True)
         with self._autocast():
             y_pred = self.module_.member_outputs(X)
-        loss = self._weighted_loss(y_pred, y, sample_weight)
+        loss = self.get_loss(
+            y_pred, y, X={"sample_weight": sample_weight}, training=True
+        )
         loss.backward()
         _step_eagerly(self.optimizer_)
         return loss.detach(), y_pred.detach()
 
     def train_step(self, batch, **fit_params):
-        """Run one training step, then the weight constraint and penalty."""
-        step = self._optimizer_step(batch, **fit_params)
+        """Run one training step, then the weight constraint and penalty.
+
+        The step is the same computation as skorch's ``train_step`` (zero the
+        gradients, forward, sample-weighted loss, backward, optimizer step),
+        written as one function of tensors so that it can be compiled and
+        captured, and without skorch's per-step callback notifications, which
+        this net's callbacks do not use. With ``use_compiled_step`` it runs
+        compiled: on the CPU as one ``torch.compile``'d function, on CUDA
+        also captured, with the optimizer update, as one CUDA graph
+        (:class:`CUDAGraphStep`) for the fit.
+        """
+        if not (self.module_.training and self.criterion_.training):
+            self._set_training(True)
+        inputs, y = batch
+        loss, y_pred = self._step_function()(inputs["X"], y, inputs["sample_weight"])
         if self.weight_constraint == "center":
             self.module_.center_weights_()
         if self.feature_sparsity > 0:
             self.module_.shrink_input_weights_(self.lr * self.feature_sparsity)
-        return step
+        if self.use_compiled_step:
+            # The compiled function and the graph reuse their output buffers.
+            loss, y_pred = loss.clone(), y_pred.clone()
+        return {"loss": loss, "y_pred": y_pred}
 
-    def _optimizer_step(self, batch, **fit_params):
-        """Run one step, compiled when ``use_compiled_step`` is set."""
+    def _step_function(self):
         if not self.use_compiled_step:
-            return super().train_step(batch, **fit_params)
+            return self._eager_step
         if getattr(self, "compiled_step_", None) is None:
-            cuda = torch.device(self.device).type == "cuda"
-            self.compiled_step_ = torch.compile(
-                _own_code(self._eager_step), mode="reduce-overhead" if cuda else None
-            )
-        self._set_training(True)
-        inputs, y = batch
-        loss, y_pred = self.compiled_step_(inputs["X"], y, inputs["sample_weight"])
-        return {"loss": loss.clone(), "y_pred": y_pred.clone()}
+            self.compiled_step_ = torch.compile(_own_code(self._eager_step))
+        if torch.device(self.device).type != "cuda":
+            return self.compiled_step_
+        if getattr(self, "graph_step_", None) is None:
+            self.graph_step_ = CUDAGraphStep(self.compiled_step_, self.optimizer_)
+        return self.graph_step_
+
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        """Train, then free the CUDA graph of the fit (see :class:`CUDAGraphStep`).
+
+        A graph holds the optimizer's state and a fixed batch size, so every fit
+        captures its own.
+        """
+        self.graph_step_ = None
+        try:
+            return super().fit_loop(X, y, epochs=epochs, **fit_params)
+        finally:
+            self.graph_step_ = None
 
     def __getstate__(self):
         state = super().__getstate__()
         state.pop("compiled_step_", None)
+        state.pop("graph_step_", None)
         if "module_" in self.__dict__ and state.get("module") is self.module_:
             # ``module_`` is the very network passed as ``module``. skorch
             # pickles ``module_`` so that CUDA weights load on a CPU-only
@@ -427,6 +459,84 @@ def _step_eagerly(optimizer):
     single kernel per step on a GPU.
     """
     optimizer.step()
+
+
+class CUDAGraphStep:
+    """A training step replayed as one CUDA graph.
+
+    At small batches a step is launch-bound: the forward pass, the backward
+    pass and the optimizer update are a hundred or so small kernels, each
+    costing more to launch than to run. Captured once as a CUDA graph, the
+    whole step is replayed with a single launch.
+
+    The first ``n_warmup`` calls run ``step`` as it is, on a side stream, so
+    that lazy initialization (the optimizer's state, cuBLAS workspaces,
+    compilation) happens before the capture. Every call, warm-up or replay,
+    is a real training step on its batch. The graph keeps its own copies of
+    the batch tensors; each replay copies the new batch into them, so every
+    batch must have the same shape (:class:`TensorBatches` with
+    ``drop_last=True``). AlphaDropout's random numbers come from torch's
+    CUDA generator, which advances at every replay.
+
+    Parameters
+    ----------
+    step : callable
+        ``step(X, y, sample_weight) -> (loss, y_pred)``: zeroes the gradients,
+        runs the forward and backward passes and updates the weights.
+    optimizer : torch.optim.Optimizer
+        The optimizer that ``step`` updates the weights with. It must keep its
+        state on the device (a fused or capturable optimizer); it is marked
+        capturable for the capture.
+    n_warmup : int, default=3
+        Steps to run before capturing.
+    """
+
+    def __init__(self, step, optimizer, n_warmup=3):
+        self.step = step
+        self.optimizer = optimizer
+        self.n_warmup = n_warmup
+        self.n_calls = 0
+        self.graph = None
+        self.static_inputs = None
+        self.static_outputs = None
+        self.side_stream = None
+
+    def __call__(self, X, y, sample_weight):
+        """Run one step on a batch and return its ``(loss, y_pred)``.
+
+        The returned tensors are the graph's own outputs after a capture:
+        clone them to keep them past the next step.
+        """
+        self.n_calls += 1
+        if self.n_calls <= self.n_warmup:
+            return self._warm_up(X, y, sample_weight)
+        if self.graph is None:
+            self._capture(X, y, sample_weight)
+        else:
+            for static, value in zip(
+                self.static_inputs, (X, y, sample_weight), strict=True
+            ):
+                static.copy_(value)
+        self.graph.replay()
+        return self.static_outputs
+
+    def _warm_up(self, X, y, sample_weight):
+        if self.side_stream is None:
+            self.side_stream = torch.cuda.Stream(device=X.device)
+        current = torch.cuda.current_stream(X.device)
+        self.side_stream.wait_stream(current)
+        with torch.cuda.stream(self.side_stream):
+            outputs = self.step(X, y, sample_weight)
+        current.wait_stream(self.side_stream)
+        return outputs
+
+    def _capture(self, X, y, sample_weight):
+        for group in self.optimizer.param_groups:
+            group["capturable"] = True
+        self.static_inputs = tuple(t.clone() for t in (X, y, sample_weight))
+        self.graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(self.graph):
+            self.static_outputs = self.step(*self.static_inputs)
 
 
 def _own_code(method):
@@ -602,10 +712,20 @@ class TrainingConfig:
     feature_sparsity: float = 0.0
 
 
-def _net_params(config):
+def _uses_fused_optimizer(compile_step, device):
+    """Whether AdamW runs fused: one kernel per step instead of one per tensor.
+
+    Always on CUDA, where launches are what small steps cost, and with a
+    compiled step. Otherwise the CPU keeps torch's default implementation.
+    """
+    return compile_step or torch.device(device).type == "cuda"
+
+
+def _net_params(config, device):
     return {
         "lr": config.learning_rate,
         "optimizer__weight_decay": config.weight_decay,
+        "optimizer__fused": _uses_fused_optimizer(config.compile_step, device),
         "max_epochs": config.max_epochs,
         "batch_size": config.batch_size,
         "verbose": int(config.verbose > 0),
@@ -644,7 +764,7 @@ def fit_network(module, data, *, classification, config, device, net=None):
         validation epoch with early stopping, otherwise those of the last
         epoch, and the last finite ones if training diverged.
     """
-    params = _net_params(config)
+    params = _net_params(config, device)
     if net is None:
         monitor = TrainingMonitor(
             config.n_iter_no_change,
@@ -658,7 +778,6 @@ def fit_network(module, data, *, classification, config, device, net=None):
             module,
             classification=classification,
             optimizer=torch.optim.AdamW,
-            optimizer__fused=config.compile_step,
             train_split=None,
             callbacks=callbacks,
             device=device,
@@ -722,7 +841,7 @@ def training_history(net):
     return loss_curve, (scores or None), monitor.best_validation_score_
 
 
-def predict_outputs(net, X, transform, decode=None):
+def predict_outputs(net, X, transform, activation=None, decode=None):
     """Network outputs for ``X``, computed and decoded batch by batch.
 
     On the CPU the forward pass runs in float64, so that a row's prediction
@@ -740,16 +859,21 @@ def predict_outputs(net, X, transform, decode=None):
     transform : callable
         ``transform(rows, device)`` maps a block of rows of ``X`` to
         standardized float32 inputs, as a tensor on ``device``.
+    activation : callable, default=None
+        Maps a batch of float64 outputs to a tensor on the same device (a
+        softmax, say), before it is copied to the CPU: on a GPU this is much
+        faster than the same work in numpy.
     decode : callable, default=None
-        Maps a block of raw float64 outputs to the final predictions of those
+        Maps a block of float64 outputs (after ``activation``) to the final
+        predictions of those
         rows (probabilities, labels, unscaled targets). Decoding per batch
         keeps the memory beyond the result at about one batch.
 
     Returns
     -------
     ndarray of shape (n_samples, ...)
-        Decoded predictions (raw float64 outputs when ``decode`` is None),
-        on the CPU.
+        Decoded predictions (float64 outputs when ``activation`` and
+        ``decode`` are None), on the CPU.
 
     Raises
     ------
@@ -767,7 +891,10 @@ def predict_outputs(net, X, transform, decode=None):
             stop = start + batch_size
             try:
                 batch = transform(X[start:stop], device)
-                block = module(batch.to(dtype)).cpu().numpy().astype(np.float64)
+                block = module(batch.to(dtype)).double()
+                if activation is not None:
+                    block = activation(block)
+                block = block.cpu().numpy()
             except torch.cuda.OutOfMemoryError as exc:
                 batch = None
                 if batch_size == 1:
@@ -814,6 +941,7 @@ def net_for_prediction(module, *, classification, device):
         module,
         classification=classification,
         optimizer=torch.optim.AdamW,
+        optimizer__fused=_uses_fused_optimizer(False, device),
         train_split=None,
         callbacks=[("monitor", TrainingMonitor(n_iter_no_change=1, tol=0.0))],
         device=device,

@@ -69,3 +69,25 @@ def test_compiled_ensemble_with_weight_centering_on_cuda(classification_data):
     proba = clf.predict_proba(X)
     np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
     assert np.isfinite(proba).all()
+
+
+@pytest.mark.parametrize("precision", ["float32", "bf16"])
+def test_cuda_graph_step_with_dropout_learns_like_eager(precision, classification_data):
+    X, y = classification_data
+    params = {**FAST, "dropout": 0.05, "device": "cuda", "precision": precision}
+    eager = SNNClassifier(**params).fit(X, y)
+    graphed = SNNClassifier(**params, compile_step=True).fit(X, y)
+    assert graphed.net_.graph_step_ is None
+    assert np.isfinite(graphed.loss_curve_).all()
+    assert graphed.score(X, y) >= eager.score(X, y) - 0.05
+
+
+def test_warm_start_with_a_cuda_graph_captures_a_new_one(classification_data):
+    X, y = classification_data
+    params = {**FAST, "max_iter": 3, "early_stopping": False, "device": "cuda"}
+    clf = SNNClassifier(**params, compile_step=True, warm_start=True).fit(X, y)
+    first = list(clf.loss_curve_)
+    clf.set_params(learning_rate_init=0.001).fit(X, y)
+    assert clf.loss_curve_[:3] == first
+    assert len(clf.loss_curve_) == 6
+    assert np.isfinite(clf.loss_curve_).all()
