@@ -226,15 +226,19 @@ class BaseSNN(BaseEstimator):
                 pass
         return train_test_split(indices, test_size=n_valid, random_state=split_seed)
 
-    def _predict_outputs(self, X, decode):
-        """Validate ``X`` and return its network outputs, decoded per batch."""
+    def _predict_outputs(self, X, activation=None, decode=None):
+        """Validate ``X`` and return its network outputs, decoded per batch.
+
+        ``activation`` and ``decode`` are passed to :func:`predict_outputs`.
+        """
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
         return predict_outputs(
             self.net_,
             X,
             lambda rows, device: standardize_tensor(self.scaler_, rows, device),
-            decode,
+            activation=activation,
+            decode=decode,
         )
 
 

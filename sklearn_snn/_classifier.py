@@ -3,7 +3,6 @@
 from numbers import Number
 
 import numpy as np
-from scipy.special import softmax
 from sklearn.base import ClassifierMixin
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.class_weight import compute_class_weight
@@ -158,7 +157,7 @@ class SNNClassifier(ClassifierMixin, BaseSNN):
         ndarray of shape (n_samples, n_classes)
             Probability of each class in ``classes_``; rows sum to 1.
         """
-        return self._predict_outputs(X, decode=lambda logits: softmax(logits, axis=1))
+        return self._predict_outputs(X, activation=lambda logits: logits.softmax(dim=1))
 
     def predict(self, X):
         """Predict class labels.
@@ -174,7 +173,9 @@ class SNNClassifier(ClassifierMixin, BaseSNN):
             The most probable class of each sample.
         """
         return self._predict_outputs(
-            X, decode=lambda logits: self.classes_[logits.argmax(axis=1)]
+            X,
+            activation=lambda logits: logits.argmax(dim=1),
+            decode=lambda indices: self.classes_[indices],
         )
 
 

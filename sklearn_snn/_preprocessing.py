@@ -90,7 +90,9 @@ def standardize_tensor(scaler, values, device):
     ValueError
         If the values are too large to standardize in floating point.
     """
-    values = torch.as_tensor(values, device=device, dtype=torch.float64)
+    # Copied in its own dtype and widened on the device: a float32 input
+    # crosses to a GPU in half the bytes.
+    values = torch.as_tensor(values).to(device).to(torch.float64)
     mean = torch.as_tensor(scaler.mean_, device=device, dtype=torch.float64)
     scale = torch.as_tensor(scaler.scale_, device=device, dtype=torch.float64)
     standardized = (values - mean) / scale
