@@ -8,7 +8,8 @@ the TFLOP/s that implies, for:
 (b) a plain PyTorch loop with the data already on the device;
 (c) SNNClassifier, eager;
 (d) SNNClassifier with ``compile_step=True``;
-(e) SNNClassifier with ``precision='bf16'`` (CUDA only).
+(e) SNNClassifier with ``precision='bf16'`` (CUDA only);
+(f) SNNClassifier with both (CUDA only).
 
 Each training measurement times one epoch over ``--steps`` batches after a
 warm-up epoch (which pays any compile time). It also times ``predict_proba``
@@ -122,7 +123,7 @@ def main(argv=None):
     parser.add_argument("--networks", nargs="+", choices=list(NETWORKS))
     parser.add_argument("--batch-sizes", nargs="+", type=int)
     parser.add_argument("--steps", type=int, default=None, help="batches per epoch")
-    parser.add_argument("--variants", nargs="+", choices=list("abcde"))
+    parser.add_argument("--variants", nargs="+", choices=list("abcdef"))
     args = parser.parse_args(argv)
 
     quick = args.quick
@@ -133,9 +134,9 @@ def main(argv=None):
     networks = args.networks or (["4x256"] if quick else list(NETWORKS))
     batch_sizes = args.batch_sizes or ([256, 1024] if quick else [256, 1024, 4096])
     steps = args.steps or (40 if quick else 200)
-    variants = args.variants or (list("abc") if quick else list("abcde"))
-    if not cuda and "e" in variants:
-        variants.remove("e")
+    variants = args.variants or (list("abc") if quick else list("abcdef"))
+    if not cuda:
+        variants = [v for v in variants if v not in "ef"]
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(n_rows, n_features)).astype(np.float32)
@@ -143,7 +144,7 @@ def main(argv=None):
 
     rows = []
     header = (
-        f"{'network':<8} {'batch':>6} {'variant':<22} {'samples/s':>11} "
+        f"{'network':<8} {'batch':>6} {'variant':<26} {'samples/s':>11} "
         f"{'TFLOP/s':>8} {'vs (b)':>7} {'vs (a)':>7}"
     )
     print(f"{n_rows} x {n_features} on {device}: {machine_name(device)}")
@@ -179,6 +180,16 @@ def main(argv=None):
                 measured["(e) SNN bf16"], _ = snn(
                     Xs, ys, hidden, batch_size, device, precision="bf16"
                 )
+            if "f" in variants:
+                measured["(f) SNN bf16 compile_step"], _ = snn(
+                    Xs,
+                    ys,
+                    hidden,
+                    batch_size,
+                    device,
+                    precision="bf16",
+                    compile_step=True,
+                )
             plain = measured.get("(b) plain torch")
             anchor = measured.get("(a) skorch default")
             for variant, rate in measured.items():
@@ -195,7 +206,7 @@ def main(argv=None):
                 ratio_b = f"{row['vs_plain']:.2f}" if plain else "-"
                 ratio_a = f"{row['vs_skorch']:.2f}" if anchor else "-"
                 print(
-                    f"{name:<8} {batch_size:>6} {variant:<22} {rate:>11,.0f} "
+                    f"{name:<8} {batch_size:>6} {variant:<26} {rate:>11,.0f} "
                     f"{row['tflops']:>8.3f} {ratio_b:>7} {ratio_a:>7}",
                     flush=True,
                 )
