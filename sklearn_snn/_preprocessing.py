@@ -16,7 +16,7 @@ from sklearn.preprocessing import StandardScaler
 MAX_ABS_STANDARDIZED = 1e4
 
 
-def fit_scaler(values, sample_weight=None):
+def fit_scaler(values, sample_weight=None, what="X"):
     """Learn per-column mean and standard deviation.
 
     Parameters
@@ -25,13 +25,26 @@ def fit_scaler(values, sample_weight=None):
         Inputs or 2-D targets.
     sample_weight : ndarray of shape (n_samples,), default=None
         Weights of the samples in the statistics.
+    what : str, default="X"
+        Name of the values, for the error message.
 
     Returns
     -------
     sklearn.preprocessing.StandardScaler
         The fitted scaler. Constant columns have a scale of 1.
+
+    Raises
+    ------
+    ValueError
+        If a column's mean or variance overflows float64.
     """
-    return StandardScaler().fit(values, sample_weight=sample_weight)
+    with np.errstate(over="ignore", invalid="ignore"):
+        scaler = StandardScaler().fit(values, sample_weight=sample_weight)
+    # Depending on the numpy version an overflowing variance comes out as
+    # inf or nan; an infinite scale would silently map the column to 0.
+    if not (np.isfinite(scaler.mean_).all() and np.isfinite(scaler.scale_).all()):
+        raise _overflow_error(what)
+    return scaler
 
 
 def standardize(scaler, values, what="X"):

@@ -111,7 +111,7 @@ class SNNRegressor(RegressorMixin, BaseSNN):
         y_2d = y.reshape(-1, 1) if y.ndim == 1 else y
         if reset:
             self.n_outputs_ = y_2d.shape[1]
-            self.target_scaler_ = fit_scaler(y_2d, sample_weight)
+            self.target_scaler_ = fit_scaler(y_2d, sample_weight, what="y")
         elif y_2d.shape[1] != self.n_outputs_:
             raise ValueError(
                 f"y has {y_2d.shape[1]} targets but the warm-started model was "

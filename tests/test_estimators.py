@@ -588,7 +588,7 @@ def test_unavailable_cuda_device_names_the_way_out(classification_data):
         pytest.skip("CUDA is available here")
     X, y = classification_data
     with pytest.raises(ValueError, match="device='auto'"):
-        SNNClassifier(**FAST, device="cuda").fit(X, y)
+        SNNClassifier(**{**FAST, "device": "cuda"}).fit(X, y)
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUD
 @pytest.mark.parametrize("Estimator", [SNNClassifier, SNNRegressor])
 def test_fit_on_cuda_predicts_numpy_on_cpu(Estimator, classification_data):
     X, y = classification_data
-    model = Estimator(**FAST, device="cuda").fit(X, y)
+    model = Estimator(**{**FAST, "device": "cuda"}).fit(X, y)
     assert model.device_.startswith("cuda")
     assert next(model.net_.module_.parameters()).is_cuda
     predictions = model.predict(X)
@@ -30,7 +30,7 @@ def test_cuda_model_loads_and_predicts_on_a_cpu_only_process(
     classification_data, tmp_path
 ):
     X, y = classification_data
-    clf = SNNClassifier(**FAST, device="cuda").fit(X, y)
+    clf = SNNClassifier(**{**FAST, "device": "cuda"}).fit(X, y)
     path = tmp_path / "model.pkl"
     path.write_bytes(pickle.dumps(clf))
     np.save(tmp_path / "X.npy", X)
@@ -61,7 +61,7 @@ print("ok")
 def test_compiled_ensemble_with_weight_centering_on_cuda(classification_data):
     X, y = classification_data
     params = {**FAST, "max_iter": 3, "n_estimators": 3, "weight_constraint": "center"}
-    clf = SNNClassifier(**params, device="cuda", compile_step=True).fit(X, y)
+    clf = SNNClassifier(**{**params, "device": "cuda"}, compile_step=True).fit(X, y)
     module = clf.net_.module_
     assert module.hidden[0].weight.is_cuda
     for layer in (module.hidden[3],):

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.filterwarnings(
 )
 
 #: A tiny network and budget: these tests are about inputs, not accuracy.
-TINY = {"hidden_layer_sizes": (4,), "max_iter": 3, "random_state": 0}
+TINY = {"hidden_layer_sizes": (4,), "max_iter": 3, "random_state": 0, "device": "cpu"}
 OK = "ok"
 
 _rng = np.random.default_rng(0)

@@ -241,7 +241,7 @@ def test_unknown_device_at_load(saved_classifier):
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_cuda_model_loads_on_cpu(classification_data, tmp_path):
     X, y = classification_data
-    clf = SNNClassifier(**FAST, device="cuda").fit(X, y)
+    clf = SNNClassifier(**{**FAST, "device": "cuda"}).fit(X, y)
     save(clf, tmp_path / "m.snn")
     loaded = load(tmp_path / "m.snn", device="cpu")
     assert loaded.device_ == "cpu"
@@ -257,7 +257,9 @@ def test_saved_and_loaded_in_fresh_processes_predicts_bit_identically(tmp_path):
         from sklearn_snn import SNNClassifier, save
 
         X, y = make_classification(n_samples=200, n_features=6, random_state=0)
-        clf = SNNClassifier(hidden_layer_sizes=(16, 16), max_iter=10, random_state=0)
+        clf = SNNClassifier(
+            hidden_layer_sizes=(16, 16), max_iter=10, random_state=0, device="cpu"
+        )
         clf.fit(X, y)
         save(clf, sys.argv[1])
         np.save(sys.argv[2], clf.predict_proba(X))
