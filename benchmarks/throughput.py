@@ -11,10 +11,10 @@ the TFLOP/s that implies, for:
 (e) SNNClassifier with ``precision='bf16'`` (CUDA only);
 (f) SNNClassifier with both (CUDA only).
 
-Each training measurement times one epoch over ``--steps`` batches after a
-warm-up epoch (which pays any compile time). It also times ``predict_proba``
-on all rows after a warm-up call. One run prints every row side by side and
-writes ``benchmarks/results/throughput-<device>.md`` and ``.json``.
+Each training rate is the median of ``--repeats`` epochs over ``--steps``
+batches, timed after a warm-up epoch (which pays any compile time). It also
+times ``predict_proba`` on all rows after a warm-up call. One run prints every
+row side by side and writes ``benchmarks/results/throughput-<device>.md`` and ``.json``.
 
 Defaults: 1,000,000 x 50 on the GPU; ``--quick`` runs 100,000 x 20 on the CPU
 with the 4x256 network at batch sizes 256 and 1024 and variants (a) to (c).
@@ -51,30 +51,31 @@ def training_flops_per_sample(n_features, hidden, n_outputs):
     return 6 * sum(a * b for a, b in zip(widths[:-1], widths[1:], strict=True))
 
 
-def skorch_default(X, y, hidden, batch_size, device):
-    """Samples/s of skorch's default training loop, epoch 2 of 2."""
+def skorch_default(X, y, hidden, batch_size, device, repeats):
+    """Samples/s of skorch's default training loop after a warm-up epoch."""
     net = NeuralNetClassifier(
         SELUNetwork(X.shape[1], hidden, 2, 0.05),
         criterion=nn.CrossEntropyLoss,
         optimizer=torch.optim.AdamW,
-        max_epochs=2,
+        max_epochs=1 + repeats,
         batch_size=batch_size,
         train_split=None,
         iterator_train__shuffle=True,
         device=device,
         verbose=0,
     ).fit(X, y)
-    return len(X) / net.history[-1, "dur"]
+    return len(X) / np.median(net.history[1:, "dur"])
 
 
-def plain_torch(X, y, hidden, batch_size, device):
+def plain_torch(X, y, hidden, batch_size, device, repeats):
     """Samples/s of a hand-written loop over data already on the device."""
     module = SELUNetwork(X.shape[1], hidden, 2, 0.05).to(device)
     optimizer = torch.optim.AdamW(module.parameters())
     X_t = torch.as_tensor(X, device=device)
     y_t = torch.as_tensor(y, device=device)
     n = len(X_t)
-    for _epoch in range(2):
+    seconds = []
+    for _epoch in range(1 + repeats):
         if device.startswith("cuda"):
             torch.cuda.synchronize()
         start = time.perf_counter()
@@ -87,12 +88,12 @@ def plain_torch(X, y, hidden, batch_size, device):
             optimizer.step()
         if device.startswith("cuda"):
             torch.cuda.synchronize()
-        seconds = time.perf_counter() - start
-    return n / seconds
+        seconds.append(time.perf_counter() - start)
+    return n / np.median(seconds[1:])
 
 
-def snn(X, y, hidden, batch_size, device, **params):
-    """Samples/s of SNNClassifier, epoch 2 of 2, and the fitted model.
+def snn(X, y, hidden, batch_size, device, repeats, **params):
+    """Samples/s of SNNClassifier after a warm-up epoch, and the fitted model.
 
     It trains one network (``n_estimators=1``), the same as (a) and (b).
     """
@@ -100,7 +101,7 @@ def snn(X, y, hidden, batch_size, device, **params):
         hidden_layer_sizes=hidden,
         n_estimators=1,
         batch_size=batch_size,
-        max_iter=2,
+        max_iter=1 + repeats,
         early_stopping=False,
         n_iter_no_change=10,
         device=device,
@@ -110,7 +111,7 @@ def snn(X, y, hidden, batch_size, device, **params):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         clf.fit(X, y)
-    return len(X) / clf.net_.history[-1, "dur"], clf
+    return len(X) / np.median(clf.net_.history[1:, "dur"]), clf
 
 
 def main(argv=None):
@@ -123,6 +124,9 @@ def main(argv=None):
     parser.add_argument("--networks", nargs="+", choices=list(NETWORKS))
     parser.add_argument("--batch-sizes", nargs="+", type=int)
     parser.add_argument("--steps", type=int, default=None, help="batches per epoch")
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="timed epochs (the median is kept)"
+    )
     parser.add_argument("--variants", nargs="+", choices=list("abcdef"))
     args = parser.parse_args(argv)
 
@@ -159,14 +163,16 @@ def main(argv=None):
             measured = {}
             if "a" in variants:
                 measured["(a) skorch default"] = skorch_default(
-                    Xs, ys, hidden, batch_size, device
+                    Xs, ys, hidden, batch_size, device, args.repeats
                 )
             if "b" in variants:
                 measured["(b) plain torch"] = plain_torch(
-                    Xs, ys, hidden, batch_size, device
+                    Xs, ys, hidden, batch_size, device, args.repeats
                 )
             if "c" in variants:
-                measured["(c) SNN eager"], clf = snn(Xs, ys, hidden, batch_size, device)
+                measured["(c) SNN eager"], clf = snn(
+                    Xs, ys, hidden, batch_size, device, args.repeats
+                )
                 if predict_rate is None:
                     clf.predict_proba(X[:PREDICT_WARMUP])
                     start = time.perf_counter()
@@ -174,11 +180,11 @@ def main(argv=None):
                     predict_rate = n_rows / (time.perf_counter() - start)
             if "d" in variants:
                 measured["(d) SNN compile_step"], _ = snn(
-                    Xs, ys, hidden, batch_size, device, compile_step=True
+                    Xs, ys, hidden, batch_size, device, args.repeats, compile_step=True
                 )
             if "e" in variants:
                 measured["(e) SNN bf16"], _ = snn(
-                    Xs, ys, hidden, batch_size, device, precision="bf16"
+                    Xs, ys, hidden, batch_size, device, args.repeats, precision="bf16"
                 )
             if "f" in variants:
                 measured["(f) SNN bf16 compile_step"], _ = snn(
@@ -187,6 +193,7 @@ def main(argv=None):
                     hidden,
                     batch_size,
                     device,
+                    args.repeats,
                     precision="bf16",
                     compile_step=True,
                 )
@@ -223,6 +230,7 @@ def main(argv=None):
         "rows": n_rows,
         "features": n_features,
         "steps_per_measurement": steps,
+        "timed_epochs": args.repeats,
         "command": command,
         "training": rows,
         "predict_proba_rows_per_s": predict_rate,
@@ -233,7 +241,8 @@ def main(argv=None):
         f"# Training throughput on {device}",
         "",
         f"Machine: {report['machine']}. Data: {n_rows} x {n_features} float32; "
-        f"each rate is one epoch of up to {steps} batches, after a warm-up epoch.",
+        f"each rate is the median of {args.repeats} epochs of up to {steps} "
+        "batches, timed after a warm-up epoch.",
         f"Command: `{command}`",
         "",
         "| network | batch | variant | samples/s | TFLOP/s | vs (b) | vs (a) |",
