@@ -105,14 +105,15 @@ precision : {'float32', 'bf16'}, default='float32'
     stay in float32 (float64 for predictions on the CPU).
 
 compile_step : bool, default=False
-    Compile the forward and backward pass of each training step with
-    ``torch.compile`` and update the weights with a fused AdamW (one kernel
-    per step on a GPU). On CUDA it uses ``mode='reduce-overhead'``, which
-    replays the compiled pass as CUDA graphs and removes the kernel-launch
-    overhead that dominates small batches. The first epoch pays the compile
-    time (seconds on a GPU, about ten seconds on a CPU), so it pays off for
-    long runs. Every training batch then has the same size: a last, smaller
-    batch of an epoch is skipped.
+    Compile the training step (forward pass, loss, backward pass) with
+    ``torch.compile`` and update the weights with a fused AdamW. On CUDA the
+    whole step, update included, is captured once as a CUDA graph and
+    replayed for every batch, which removes the kernel-launch overhead that
+    dominates small batches (14 times the throughput of a plain PyTorch loop
+    for a 4x256 network at batch 256 on an H100; see :ref:`gpu`). The first
+    epoch pays the compile time (seconds on a GPU, about ten seconds on a
+    CPU), so it pays off for long runs. Every training batch then has the
+    same size: a last, smaller batch of an epoch is skipped.
 
 random_state : int, RandomState instance or None, default=None
     Seeds the weight initialization, the validation split, shuffling and
