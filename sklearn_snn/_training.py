@@ -864,10 +864,9 @@ def predict_outputs(net, X, transform, activation=None, decode=None):
         softmax, say), before it is copied to the CPU: on a GPU this is much
         faster than the same work in numpy.
     decode : callable, default=None
-        Maps a block of float64 outputs (after ``activation``) to the final
-        predictions of those
-        rows (probabilities, labels, unscaled targets). Decoding per batch
-        keeps the memory beyond the result at about one batch.
+        Maps a block of outputs, after ``activation``, as a numpy array to the
+        final predictions of those rows (labels, unscaled targets). Decoding
+        per batch keeps the memory beyond the result at about one batch.
 
     Returns
     -------
