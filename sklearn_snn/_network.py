@@ -22,6 +22,11 @@ import math
 
 import torch
 from torch import nn
+from torch.utils.checkpoint import checkpoint
+
+#: SELU's negative saturation value, ``-lambda * alpha``: where AlphaDropout
+#: sets the units it drops.
+SELU_SATURATION = -1.0507009873554805 * 1.6732632423543772
 
 
 def lecun_normal_(weight):
@@ -90,6 +95,84 @@ class EnsembleLinear(nn.Module):
         )
 
 
+def _int32(value):
+    """Return an unsigned 32-bit constant as the int32 with the same bits."""
+    return value - (1 << 32) if value >= 1 << 31 else value
+
+
+#: The golden-ratio increment of a Weyl sequence and the two multipliers of
+#: MurmurHash3's 32-bit finalizer (``fmix32``).
+_GOLDEN, _FMIX_1, _FMIX_2 = map(_int32, (0x9E3779B9, 0x85EBCA6B, 0xC2B2AE35))
+
+
+def _hashed_keep_mask(shape, seed, p):
+    """Return a boolean mask that keeps each element with probability ``1 - p``.
+
+    Element ``i`` is kept when the top 24 of the 32 bits of
+    ``fmix32(i * golden + seed)`` exceed ``p * 2**24``. This is a
+    counter-based generator: elementwise integer arithmetic on int32 tensors
+    (which wrap around), so that torch.compile fuses it into the kernel that
+    uses the mask, and so that the same seed gives the same mask again.
+    ``>>`` on int32 is an arithmetic shift; the masks after it make it the
+    logical shift of ``fmix32``.
+    """
+    h = torch.arange(math.prod(shape), dtype=torch.int32).view(shape) * _GOLDEN + seed
+    h = h ^ ((h >> 16) & 0xFFFF)
+    h = h * _FMIX_1
+    h = h ^ ((h >> 13) & 0x7FFFF)
+    h = h * _FMIX_2
+    h = h ^ ((h >> 16) & 0xFFFF)
+    return ((h >> 8) & 0xFFFFFF) >= round(p * (1 << 24))
+
+
+def _hashed_alpha_dropout(X, seed, p):
+    keep = 1 - p
+    scale = (keep * (1 + p * SELU_SATURATION**2)) ** -0.5
+    shift = -scale * SELU_SATURATION * p
+    kept = torch.where(_hashed_keep_mask(X.shape, seed, p), X, SELU_SATURATION)
+    return scale * kept + shift
+
+
+class AlphaDropout(nn.AlphaDropout):
+    """AlphaDropout that compiles to a fused kernel on the CPU.
+
+    Run eagerly, or compiled for a GPU, this is :class:`torch.nn.AlphaDropout`
+    unchanged. Compiled for the CPU (``compile_step=True``), it applies the same
+    transformation (a dropped unit is set to SELU's saturation value, then an
+    affine map restores mean 0 and variance 1) with a mask from a
+    counter-based hash of each element's index and a seed drawn from torch's
+    generator. torch's own mask (``bernoulli_``) runs on a single thread on
+    CPUs other than Intel's and took a quarter of a compiled step of a 4x256
+    network on a 2-core AMD EPYC; the hash is fused into the SELU's kernel.
+    The backward pass recomputes the mask from the seed (activation
+    checkpointing) instead of saving it, which is faster than storing it.
+    """
+
+    def forward(self, X):
+        """Apply AlphaDropout in training mode; the identity in evaluation.
+
+        Parameters
+        ----------
+        X : torch.Tensor
+            SELU activations.
+
+        Returns
+        -------
+        torch.Tensor of the same shape
+        """
+        hashed = (
+            self.training
+            and self.p > 0
+            and X.device.type == "cpu"
+            and X.numel() < 1 << 31
+            and torch.compiler.is_compiling()
+        )
+        if not hashed:
+            return super().forward(X)
+        seed = torch.randint(-(1 << 31), 1 << 31, (), dtype=torch.int32)
+        return checkpoint(_hashed_alpha_dropout, X, seed, self.p, use_reentrant=False)
+
+
 class SELUNetwork(nn.Module):
     """Fully connected SELU networks with AlphaDropout and LeCun-normal init.
 
@@ -137,7 +220,7 @@ class SELUNetwork(nn.Module):
             layers.append(EnsembleLinear(fan_in, width, n_estimators))
             layers.append(nn.SELU())
             if dropout > 0:
-                layers.append(nn.AlphaDropout(dropout))
+                layers.append(AlphaDropout(dropout))
             fan_in = width
         self.hidden = nn.Sequential(*layers)
         self.output = EnsembleLinear(fan_in, n_outputs, n_estimators)

@@ -1,7 +1,13 @@
 import pytest
 import torch
 
-from sklearn_snn._network import EnsembleLinear, SELUNetwork, lecun_normal_
+from sklearn_snn._network import (
+    SELU_SATURATION,
+    AlphaDropout,
+    EnsembleLinear,
+    SELUNetwork,
+    lecun_normal_,
+)
 
 
 def test_lecun_normal_init_has_variance_one_over_fan_in():
@@ -27,7 +33,8 @@ def test_lecun_normal_matches_torch_kaiming_fan_in_linear():
 def test_layers_are_linear_selu_alpha_dropout_and_a_linear_output():
     net = SELUNetwork(5, (8, 4), n_outputs=2, dropout=0.1)
     kinds = [type(m) for m in net.hidden]
-    assert kinds == [EnsembleLinear, torch.nn.SELU, torch.nn.AlphaDropout] * 2
+    assert kinds == [EnsembleLinear, torch.nn.SELU, AlphaDropout] * 2
+    assert issubclass(AlphaDropout, torch.nn.AlphaDropout)
     assert isinstance(net.output, EnsembleLinear)
     assert net.output.weight.shape == (1, 2, 4)
     assert (net.n_features, net.hidden_layer_sizes, net.n_outputs, net.dropout) == (
@@ -144,3 +151,56 @@ def test_shrink_input_weights_is_a_group_soft_threshold_per_feature():
     assert not torch.isnan(first).any()
     # Only the first layer is touched.
     assert torch.equal(net.hidden[2].weight, second_layer)
+
+
+def test_alpha_dropout_is_torchs_when_not_compiled():
+    X = torch.randn(64, 32)
+    ours, theirs = AlphaDropout(0.1), torch.nn.AlphaDropout(0.1)
+    torch.manual_seed(0)
+    expected = theirs(X)
+    torch.manual_seed(0)
+    assert torch.equal(ours(X), expected)
+    assert torch.equal(ours.eval()(X), X)
+
+
+@pytest.fixture(scope="module")
+def compiled_alpha_dropout():
+    dropout = AlphaDropout(0.1)
+    return dropout, torch.compile(dropout, options={"fallback_random": True})
+
+
+def test_compiled_alpha_dropout_on_the_cpu_keeps_the_fixed_point(
+    compiled_alpha_dropout,
+):
+    # The hashed mask: the rate, a fresh mask at every call, and the affine
+    # correction that keeps inputs with mean 0 and variance 1 there.
+    dropout, compiled = compiled_alpha_dropout
+    torch.manual_seed(0)
+    X = torch.randn(4, 256, 256)
+    first, second = compiled(X), compiled(X)
+    scale = ((1 - 0.1) * (1 + 0.1 * SELU_SATURATION**2)) ** -0.5
+    dropped_value = scale * SELU_SATURATION * (1 - 0.1)
+    dropped = torch.isclose(first, torch.tensor(dropped_value))
+    assert dropped.float().mean().item() == pytest.approx(0.1, abs=0.003)
+    assert not torch.equal(first, second)
+    assert first.mean().item() == pytest.approx(0, abs=0.01)
+    assert first.var().item() == pytest.approx(1, abs=0.01)
+    # Neighbouring elements are dropped independently.
+    both = (dropped[..., 1:] & dropped[..., :-1]).float().mean().item()
+    assert both == pytest.approx(0.01, abs=0.002)
+    shift = dropped_value - scale * SELU_SATURATION
+    kept = first[~dropped]
+    assert torch.allclose(kept, scale * X[~dropped] + shift, atol=1e-6)
+
+
+def test_compiled_alpha_dropout_gradient_follows_its_mask(compiled_alpha_dropout):
+    # The backward pass recomputes the mask from the seed: the gradient is
+    # the affine scale where a unit was kept and zero where it was dropped.
+    dropout, compiled = compiled_alpha_dropout
+    X = torch.randn(256, 256, requires_grad=True)
+    outputs = compiled(X)
+    outputs.sum().backward()
+    scale = ((1 - 0.1) * (1 + 0.1 * SELU_SATURATION**2)) ** -0.5
+    kept = ~torch.isclose(outputs, torch.tensor(scale * SELU_SATURATION * 0.9))
+    assert torch.allclose(X.grad[kept], torch.tensor(scale))
+    assert torch.count_nonzero(X.grad[~kept]) == 0
