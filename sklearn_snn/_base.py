@@ -45,7 +45,10 @@ class BaseSNN(BaseEstimator):
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "n_estimators": [Interval(Integral, 1, None, closed="left")],
         "weight_constraint": [StrOptions({"center"}), None],
-        "feature_sparsity": [Interval(Real, 0, None, closed="left")],
+        "feature_sparsity": [
+            StrOptions({"auto"}),
+            Interval(Real, 0, None, closed="left"),
+        ],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [
@@ -134,7 +137,7 @@ class BaseSNN(BaseEstimator):
             precision=self.precision,
             compile_step=self.compile_step,
             weight_constraint=self.weight_constraint,
-            feature_sparsity=self.feature_sparsity,
+            **self._feature_sparsity_config(),
         )
         network_spec = (
             X.shape[1],
@@ -162,6 +165,24 @@ class BaseSNN(BaseEstimator):
         )
         self.n_iter_ = len(self.loss_curve_)
         return self
+
+    def _feature_sparsity_config(self):
+        if self.feature_sparsity != "auto":
+            return {"feature_sparsity": self.feature_sparsity}
+        if self.n_estimators < 2 or not self.early_stopping:
+            raise ValueError(
+                "feature_sparsity='auto' trains half of the ensemble with the "
+                "penalty and half without, and keeps what predicts the "
+                "validation split best; it needs n_estimators >= 2 and "
+                f"early_stopping=True (got n_estimators={self.n_estimators}, "
+                f"early_stopping={self.early_stopping}). Set a number instead, "
+                "such as feature_sparsity=4."
+            )
+        return {
+            "feature_sparsity": _defaults.AUTO_FEATURE_SPARSITY,
+            "sparse_members": "alternate",
+            "select_members": True,
+        }
 
     def _check_hidden_layer_sizes(self):
         sizes = self.hidden_layer_sizes

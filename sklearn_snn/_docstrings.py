@@ -44,7 +44,7 @@ weight_constraint : {None, 'center'}, default=None
     fed by SELU activations (all but the first); the first takes
     standardized inputs and the output layer is not followed by a SELU.
 
-feature_sparsity : float, default=0.0
+feature_sparsity : float or 'auto', default=0.0
     Strength of a group-lasso penalty that lets uninformative input features
     drop out. After every optimizer step, the first-layer weights of each
     input feature lose ``learning_rate_init * feature_sparsity`` of their
@@ -53,7 +53,12 @@ feature_sparsity : float, default=0.0
     with 50 and 25 features (5 informative), ``feature_sparsity=4`` raised
     the regressor's R² from 0.54 to 0.81 and from 0.84 to 0.86, but on a
     dataset whose 36 features all carry signal it lowered R² from 0.91 to
-    0.88. 0, the default, disables it.
+    0.88. 0, the default, disables it. ``'auto'`` trains every second
+    ensemble member with ``feature_sparsity=4`` and the others without, then
+    keeps all members, or the half with or without the penalty, whichever
+    has the lowest validation loss (``net_.module_.kept_members``); it needs
+    ``n_estimators >= 2`` and ``early_stopping=True``. See
+    :ref:`estimators` for its benchmark numbers.
 
 learning_rate_init : float, default=1e-3
     Initial learning rate of the AdamW optimizer.

@@ -195,6 +195,13 @@ class SELUNetwork(nn.Module):
     output_init : {'lecun', 'zero'}, default='lecun'
         Initial weights of the output layer: LeCun-normal like the hidden
         layers, or zero, so that the untrained network outputs 0.
+
+    Attributes
+    ----------
+    kept_members : tuple of int or None
+        The members whose outputs :meth:`forward` combines; None, the
+        initial value, means all of them. Training sets it when it chooses
+        among the members (``feature_sparsity='auto'``).
     """
 
     def __init__(
@@ -214,6 +221,7 @@ class SELUNetwork(nn.Module):
         self.dropout = dropout
         self.n_estimators = n_estimators
         self.average = average
+        self.kept_members = None
         layers = []
         fan_in = n_features
         for width in hidden_layer_sizes:
@@ -254,20 +262,23 @@ class SELUNetwork(nn.Module):
         -------
         torch.Tensor of shape (n_samples, n_outputs)
             Logits or standardized regression outputs; with one member, that
-            member's raw outputs.
+            member's raw outputs. Only the members in ``kept_members`` count,
+            or all of them when it is None.
         """
         outputs = self.member_outputs(X)
-        if self.n_estimators == 1:
+        if self.kept_members is not None:
+            outputs = outputs[list(self.kept_members)]
+        if outputs.shape[0] == 1:
             return outputs[0]
         if self.average == "probabilities":
             log_probabilities = torch.log_softmax(outputs.float(), dim=-1)
             return torch.logsumexp(log_probabilities, dim=0) - math.log(
-                self.n_estimators
+                outputs.shape[0]
             )
         return outputs.mean(dim=0)
 
     @torch.no_grad()
-    def shrink_input_weights_(self, amount):
+    def shrink_input_weights_(self, amount, members=slice(None)):
         """Shrink each input feature's first-layer weights toward zero, in place.
 
         This is the proximal step of a group-lasso penalty on the first layer:
@@ -281,12 +292,14 @@ class SELUNetwork(nn.Module):
         ----------
         amount : float
             Norm to remove from each column.
+        members : slice, default=slice(None)
+            The members whose first layer shrinks; all of them by default.
 
         Returns
         -------
         self : SELUNetwork
         """
-        weight = self.hidden[0].weight
+        weight = self.hidden[0].weight[members]
         norms = torch.linalg.vector_norm(weight, dim=1, keepdim=True)
         weight.mul_((1 - amount / norms.clamp_min(amount)).clamp_min(0))
         return self

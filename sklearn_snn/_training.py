@@ -264,6 +264,10 @@ class SNNNet(NeuralNet):
         optimizer step :meth:`SELUNetwork.shrink_input_weights_` removes
         ``lr * feature_sparsity`` from the norm of each input feature's
         weights. 0 disables it.
+    sparse_members : {'all', 'alternate'}, default='all'
+        Which ensemble members the penalty applies to: all of them, or every
+        second one (members 1, 3, ...), so that the ensemble holds networks
+        with and without it (see :func:`select_members`).
     **kwargs
         Passed to :class:`skorch.NeuralNet`.
     """
@@ -277,6 +281,7 @@ class SNNNet(NeuralNet):
         use_compiled_step=False,
         weight_constraint=None,
         feature_sparsity=0.0,
+        sparse_members="all",
         **kwargs,
     ):
         self.classification = classification
@@ -284,6 +289,7 @@ class SNNNet(NeuralNet):
         self.use_compiled_step = use_compiled_step
         self.weight_constraint = weight_constraint
         self.feature_sparsity = feature_sparsity
+        self.sparse_members = sparse_members
         criterion = torch.nn.CrossEntropyLoss if classification else torch.nn.MSELoss
         super().__init__(
             module, criterion=criterion, criterion__reduction="none", **kwargs
@@ -414,7 +420,10 @@ class SNNNet(NeuralNet):
         if self.weight_constraint == "center":
             self.module_.center_weights_()
         if self.feature_sparsity > 0:
-            self.module_.shrink_input_weights_(self.lr * self.feature_sparsity)
+            members = (
+                slice(1, None, 2) if self.sparse_members == "alternate" else slice(None)
+            )
+            self.module_.shrink_input_weights_(self.lr * self.feature_sparsity, members)
         if self.use_compiled_step:
             # The compiled function and the graph reuse their output buffers.
             loss, y_pred = loss.clone(), y_pred.clone()
@@ -717,6 +726,8 @@ class TrainingConfig:
     compile_step: bool = False
     weight_constraint: str | None = None
     feature_sparsity: float = 0.0
+    sparse_members: str = "all"
+    select_members: bool = False
 
 
 def _uses_fused_optimizer(compile_step, device):
@@ -740,6 +751,7 @@ def _net_params(config, device):
         "use_compiled_step": config.compile_step,
         "weight_constraint": config.weight_constraint,
         "feature_sparsity": config.feature_sparsity,
+        "sparse_members": config.sparse_members,
         "callbacks__monitor__n_iter_no_change": config.n_iter_no_change,
         "callbacks__monitor__tol": config.tol,
         "callbacks__monitor__min_steps_no_change": config.min_steps_no_change,
@@ -792,9 +804,75 @@ def fit_network(module, data, *, classification, config, device, net=None):
         )
     else:
         net.set_params(**params)
+        net.module_.kept_members = None
     net.partial_fit(data)
     _warn_about_stop(net)
+    if config.select_members and data.valid is not None:
+        select_members(net, data.valid)
     return net
+
+
+#: Validation rows per forward pass of :func:`select_members`.
+_SELECTION_BATCH = 16_384
+
+
+@torch.no_grad()
+def select_members(net, data):
+    """Keep the members whose ensemble predicts the validation data best.
+
+    The candidates are all members, the even-numbered ones (0, 2, ...) and the
+    odd-numbered ones (1, 3, ...): with ``sparse_members='alternate'``, the
+    members trained without and with the feature-sparsity penalty. The one
+    with the lowest sample-weighted validation loss (log loss of the mean
+    probabilities, or mean squared error of the mean outputs) becomes
+    ``net.module_.kept_members``; on a tie, all members stay.
+
+    Parameters
+    ----------
+    net : SNNNet
+        A trained net with at least two members.
+    data : TensorData
+        The validation samples.
+    """
+    module = net.module_
+    n_members = module.n_estimators
+    was_training = module.training
+    module.eval()
+    with net._autocast():
+        outputs = torch.cat(
+            [
+                module.member_outputs(X.to(net.device)).float()
+                for X in data.X.split(_SELECTION_BATCH)
+            ],
+            dim=1,
+        )
+    candidates = [
+        None,
+        tuple(range(0, n_members, 2)),
+        tuple(range(1, n_members, 2)),
+    ]
+    module.train(was_training)
+    losses = [
+        _ensemble_loss(outputs if c is None else outputs[list(c)], data, net)
+        for c in candidates
+    ]
+    best = min(range(len(candidates)), key=lambda i: (losses[i], i))
+    module.kept_members = candidates[best]
+
+
+def _ensemble_loss(outputs, data, net):
+    y = data.y.to(outputs.device)
+    weight = data.sample_weight.to(outputs.device).float()
+    if net.classification:
+        probabilities = torch.softmax(outputs, dim=-1).mean(dim=0)
+        chosen = probabilities.gather(1, y[:, None]).squeeze(1)
+        per_sample = -torch.log(chosen.clamp_min(1e-12))
+    else:
+        predictions = outputs.mean(dim=0)
+        per_sample = ((predictions - y.float().reshape(predictions.shape)) ** 2).mean(
+            dim=1
+        )
+    return float((weight * per_sample).sum() / weight.sum())
 
 
 def _warn_about_stop(net):

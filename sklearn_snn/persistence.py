@@ -26,8 +26,9 @@ from ._training import net_for_prediction, resolve_device, seeded_rng
 #: Name written in every file, so that other zip archives are refused.
 FORMAT_NAME = "sklearn-snn"
 #: Version of the file layout; files with a larger number are refused.
-#: Version 2 added ensembles (``n_estimators``); version 1 files still load.
-FORMAT_VERSION = 2
+#: Version 2 added ensembles (``n_estimators``), version 3 the members an
+#: ensemble keeps (``kept_members``); files of earlier versions still load.
+FORMAT_VERSION = 3
 
 _METADATA = "metadata.json"
 _WEIGHTS = "weights.safetensors"
@@ -111,6 +112,9 @@ def save(estimator, path):
             "n_outputs": module.n_outputs,
             "dropout": module.dropout,
             "n_estimators": module.n_estimators,
+            "kept_members": (
+                None if module.kept_members is None else list(module.kept_members)
+            ),
         },
         "fitted": _fitted_to_json(estimator),
     }
@@ -205,6 +209,8 @@ def load(path, device="cpu"):
             # Version 1 held one network, with torch.nn.Linear's weight shapes.
             weights = {key: value.unsqueeze(0) for key, value in weights.items()}
         module.load_state_dict(weights, strict=True)
+        kept = spec.get("kept_members")
+        module.kept_members = None if kept is None else _member_indices(kept, module)
         _fitted_from_json(estimator, metadata["fitted"])
         _check_consistent(estimator, module)
     except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as exc:
@@ -406,6 +412,16 @@ def _fitted_from_json(estimator, fitted):
     else:
         estimator.n_outputs_ = int(fitted["n_outputs"])
         estimator.target_scaler_ = _scaler_from_json(fitted["target_scaler"])
+
+
+def _member_indices(kept, module):
+    indices = tuple(int(i) for i in kept)
+    if not indices or not all(0 <= i < module.n_estimators for i in indices):
+        raise ValueError(
+            f"kept_members {kept!r} does not name members of an ensemble of "
+            f"{module.n_estimators}."
+        )
+    return indices
 
 
 def _check_consistent(estimator, module):

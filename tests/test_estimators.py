@@ -672,3 +672,65 @@ def test_feature_sparsity_drops_uninformative_features(Estimator):
     # penalty; without it they keep about their initial norm, sqrt(16 / 12).
     assert sparse[2:].max() < 0.1 * sparse[:2].min()
     assert dense[2:].min() > 0.5 * (16 / 12) ** 0.5
+
+
+@pytest.mark.parametrize("Estimator", [SNNClassifier, SNNRegressor])
+def test_auto_feature_sparsity_penalizes_every_second_member(Estimator):
+    X, y = make_regression(
+        n_samples=300, n_features=12, n_informative=2, shuffle=False, random_state=0
+    )
+    if Estimator is SNNClassifier:
+        y = y > np.median(y)
+    model = Estimator(**FAST, n_estimators=4, feature_sparsity="auto").fit(X, y)
+    first = model.net_.module_.hidden[0].weight.detach()
+    noise = torch.linalg.vector_norm(first, dim=1)[:, 2:].max(dim=1).values
+    # Members 1 and 3 drop the 10 noise features; members 0 and 2 keep them.
+    assert noise[[1, 3]].max() < 0.1
+    assert noise[[0, 2]].min() > 0.5
+    assert model.net_.module_.kept_members in (None, (0, 2), (1, 3))
+
+
+@pytest.mark.parametrize("classification", [True, False])
+def test_select_members_keeps_the_half_that_validates_best(classification, rng):
+    X = rng.normal(size=(200, 4))
+    y = (X[:, 0] > 0).astype(int) if classification else X[:, 0]
+    Estimator = SNNClassifier if classification else SNNRegressor
+    model = Estimator(**FAST, n_estimators=4).fit(X, y)
+    net = model.net_
+    targets = y if classification else (y - y.mean()) / y.std()
+    valid = _training.TensorData.from_arrays(
+        model.scaler_.transform(X).astype(np.float32), targets, np.ones(200), "cpu"
+    )
+    output = net.module_.output
+    for spoiled, kept in (([0, 2], (1, 3)), ([1, 3], (0, 2))):
+        saved = output.bias.detach().clone()
+        with torch.no_grad():
+            output.bias[spoiled, 0] += 10.0
+        _training.select_members(net, valid)
+        assert net.module_.kept_members == kept
+        with torch.no_grad():
+            output.bias.copy_(saved)
+    _training.select_members(net, valid)
+    assert net.module_.kept_members in (None, (0, 2), (1, 3))
+
+
+@pytest.mark.parametrize(
+    "params", [{"n_estimators": 1}, {"n_estimators": 4, "early_stopping": False}]
+)
+def test_auto_feature_sparsity_needs_an_ensemble_and_validation(
+    params, classification_data
+):
+    X, y = classification_data
+    clf = SNNClassifier(**FAST, **params, feature_sparsity="auto")
+    with pytest.raises(ValueError, match="n_estimators >= 2 and early_stopping"):
+        clf.fit(X, y)
+
+
+def test_warm_start_chooses_the_members_again(classification_data):
+    X, y = classification_data
+    clf = SNNClassifier(
+        **FAST, n_estimators=4, feature_sparsity="auto", warm_start=True
+    ).fit(X, y)
+    clf.net_.module_.kept_members = (3,)
+    clf.set_params(max_iter=2).fit(X, y)
+    assert clf.net_.module_.kept_members in (None, (0, 2), (1, 3))

@@ -103,6 +103,32 @@ def test_ensemble_averages_probabilities_or_outputs():
     torch.testing.assert_close(reg(X), reg.member_outputs(X).mean(dim=0))
 
 
+def test_kept_members_are_the_only_ones_averaged():
+    torch.manual_seed(0)
+    X = torch.randn(6, 4)
+    clf = SELUNetwork(4, (8,), 3, 0.0, n_estimators=4, average="probabilities")
+    clf.kept_members = (1, 3)
+    members = clf.member_outputs(X)[[1, 3]]
+    torch.testing.assert_close(
+        torch.softmax(clf(X), dim=1), torch.softmax(members, dim=2).mean(dim=0)
+    )
+    reg = SELUNetwork(4, (8,), 2, 0.0, n_estimators=4, average="outputs")
+    reg.kept_members = (2,)
+    assert torch.equal(reg(X), reg.member_outputs(X)[2])
+
+
+def test_shrink_input_weights_of_some_members_only():
+    torch.manual_seed(0)
+    net = SELUNetwork(5, (8,), 1, 0.0, n_estimators=4)
+    before = net.hidden[0].weight.detach().clone()
+    net.shrink_input_weights_(0.1, slice(1, None, 2))
+    after = net.hidden[0].weight.detach()
+    assert torch.equal(after[[0, 2]], before[[0, 2]])
+    norms = torch.linalg.vector_norm(after[[1, 3]], dim=1)
+    expected = (torch.linalg.vector_norm(before[[1, 3]], dim=1) - 0.1).clamp_min(0)
+    torch.testing.assert_close(norms, expected)
+
+
 def test_center_weights_zeroes_the_incoming_mean_of_layers_fed_by_selu():
     torch.manual_seed(0)
     net = SELUNetwork(5, (8, 8, 8), n_outputs=2, dropout=0.0, n_estimators=2)

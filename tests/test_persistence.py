@@ -317,6 +317,43 @@ def test_format_version_1_files_still_load(classification_data, tmp_path):
     np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
 
 
+@pytest.mark.parametrize("Estimator", [SNNClassifier, SNNRegressor])
+def test_kept_members_round_trip(Estimator, classification_data, tmp_path):
+    X, y = classification_data
+    model = Estimator(**FAST, n_estimators=4, feature_sparsity="auto").fit(X, y)
+    model.net_.module_.kept_members = (1, 3)
+    save(model, tmp_path / "kept.snn")
+    loaded = load(tmp_path / "kept.snn")
+    assert loaded.net_.module_.kept_members == (1, 3)
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+
+
+def test_kept_members_outside_the_ensemble_are_refused(classification_data, tmp_path):
+    X, y = classification_data
+    path = tmp_path / "kept.snn"
+    save(SNNClassifier(**FAST, n_estimators=2).fit(X, y), path)
+    metadata = _metadata(path)
+    metadata["network"]["kept_members"] = [0, 5]
+    _rewrite(path, metadata=metadata)
+    with pytest.raises(ValueError, match="does not name members of an ensemble of 2"):
+        load(path)
+
+
+def test_format_version_2_files_still_load(classification_data, tmp_path):
+    # Version 2 had no kept_members: every member counts.
+    X, y = classification_data
+    clf = SNNClassifier(**FAST, n_estimators=2).fit(X, y)
+    path = tmp_path / "v2.snn"
+    save(clf, path)
+    metadata = _metadata(path)
+    metadata["format_version"] = 2
+    del metadata["network"]["kept_members"]
+    _rewrite(path, metadata=metadata)
+    loaded = load(path)
+    assert loaded.net_.module_.kept_members is None
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+
+
 class _TensorSpy(pickle.Pickler):
     """A pickler that records every tensor it is asked to pickle itself."""
 
