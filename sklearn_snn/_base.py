@@ -170,14 +170,9 @@ class BaseSNN(BaseEstimator):
         if self.feature_sparsity != "auto":
             return {"feature_sparsity": self.feature_sparsity}
         if self.n_estimators < 2 or not self.early_stopping:
-            raise ValueError(
-                "feature_sparsity='auto' trains half of the ensemble with the "
-                "penalty and half without, and keeps what predicts the "
-                "validation split best; it needs n_estimators >= 2 and "
-                f"early_stopping=True (got n_estimators={self.n_estimators}, "
-                f"early_stopping={self.early_stopping}). Set a number instead, "
-                "such as feature_sparsity=4."
-            )
+            # Without two halves to compare, or a validation split to compare
+            # them on, there is nothing to choose: no penalty.
+            return {"feature_sparsity": 0.0}
         return {
             "feature_sparsity": _defaults.AUTO_FEATURE_SPARSITY,
             "sparse_members": "alternate",

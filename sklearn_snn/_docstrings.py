@@ -56,8 +56,9 @@ feature_sparsity : float or 'auto', default=0.0
     0.88. 0, the default, disables it. ``'auto'`` trains every second
     ensemble member with ``feature_sparsity=4`` and the others without, then
     keeps all members, or the half with or without the penalty, whichever
-    has the lowest validation loss (``net_.module_.kept_members``); it needs
-    ``n_estimators >= 2`` and ``early_stopping=True``. See
+    has the lowest validation loss (``net_.module_.kept_members``). With one
+    member, or without early stopping (no validation split), there is
+    nothing to choose on and ``'auto'`` trains without the penalty. See
     :ref:`estimators` for its benchmark numbers.
 
 learning_rate_init : float, default=1e-3

@@ -204,6 +204,10 @@ class SELUNetwork(nn.Module):
         among the members (``feature_sparsity='auto'``).
     """
 
+    #: A class attribute too, so that networks pickled before it existed
+    #: still predict.
+    kept_members = None
+
     def __init__(
         self,
         n_features,

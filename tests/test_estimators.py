@@ -717,13 +717,15 @@ def test_select_members_keeps_the_half_that_validates_best(classification, rng):
 @pytest.mark.parametrize(
     "params", [{"n_estimators": 1}, {"n_estimators": 4, "early_stopping": False}]
 )
-def test_auto_feature_sparsity_needs_an_ensemble_and_validation(
+def test_auto_feature_sparsity_without_a_choice_trains_without_penalty(
     params, classification_data
 ):
+    # One member, or no validation split: nothing to choose, so no penalty.
     X, y = classification_data
-    clf = SNNClassifier(**FAST, **params, feature_sparsity="auto")
-    with pytest.raises(ValueError, match="n_estimators >= 2 and early_stopping"):
-        clf.fit(X, y)
+    auto = SNNClassifier(**FAST, **params, feature_sparsity="auto").fit(X, y)
+    plain = SNNClassifier(**FAST, **params).fit(X, y)
+    np.testing.assert_array_equal(auto.predict_proba(X), plain.predict_proba(X))
+    assert auto.net_.module_.kept_members is None
 
 
 def test_warm_start_chooses_the_members_again(classification_data):
