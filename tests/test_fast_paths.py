@@ -51,6 +51,16 @@ def test_compiled_step_with_dropout_learns_like_the_eager_step(classification_da
     assert not np.array_equal(compiled.loss_curve_, eager.loss_curve_)
 
 
+def test_compiled_step_with_dropout_is_reproducible(classification_data):
+    # The hashed masks' seeds come from torch's generator, which random_state
+    # seeds: two compiled fits are identical.
+    X, y = classification_data
+    params = {**FAST, "dropout": 0.1, "max_iter": 3, "compile_step": True}
+    first = _fit_quietly(SNNClassifier(**params), X, y)
+    second = _fit_quietly(SNNClassifier(**params), X, y)
+    np.testing.assert_array_equal(first.predict_proba(X), second.predict_proba(X))
+
+
 def test_bf16_reaches_the_accuracy_of_float32(classification_data):
     X, y = classification_data
     full = SNNClassifier(**FAST).fit(X, y)
