@@ -269,7 +269,21 @@ class SELUNetwork(nn.Module):
             member's raw outputs. Only the members in ``kept_members`` count,
             or all of them when it is None.
         """
-        outputs = self.member_outputs(X)
+        return self.combine(self.member_outputs(X))
+
+    def combine(self, outputs):
+        """Combine the kept members' outputs into the ensemble's outputs.
+
+        Parameters
+        ----------
+        outputs : torch.Tensor of shape (n_estimators, n_samples, n_outputs)
+            Every member's outputs, as returned by :meth:`member_outputs`.
+
+        Returns
+        -------
+        torch.Tensor of shape (n_samples, n_outputs)
+            The outputs of :meth:`forward`.
+        """
         if self.kept_members is not None:
             outputs = outputs[list(self.kept_members)]
         if outputs.shape[0] == 1:

@@ -632,12 +632,21 @@ class TrainingMonitor(Callback):
         Optimizer steps without improvement before stopping, whatever the
         number of epochs; it matters on small datasets, where an epoch is a
         few steps.
+    select_members : bool, default=False
+        Whether every epoch also chooses the ensemble members to keep
+        (:func:`select_members`). The monitored loss is then that of the
+        chosen members, and the choice of the best epoch is restored with its
+        weights: the members are chosen and the epoch is chosen on the same
+        loss.
     """
 
-    def __init__(self, n_iter_no_change, tol, min_steps_no_change=0):
+    def __init__(
+        self, n_iter_no_change, tol, min_steps_no_change=0, select_members=False
+    ):
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
         self.min_steps_no_change = min_steps_no_change
+        self.select_members = select_members
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         """Reset the state of a fit."""
@@ -648,6 +657,7 @@ class TrainingMonitor(Callback):
         self.n_stalled_ = 0
         self.steps_stalled_ = 0
         self.restore_state_ = _snapshot(net.module_)
+        self.restore_members_ = net.module_.kept_members
         self._valid_outputs = []
 
     def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
@@ -671,9 +681,12 @@ class TrainingMonitor(Callback):
         else:
             outputs = torch.cat(self._valid_outputs)
             self._valid_outputs = []
+            monitored = record["valid_loss"]
+            if self.select_members and math.isfinite(monitored):
+                monitored, outputs = select_members(net, dataset_valid)
+                net.history.record("valid_loss", monitored)
             score = validation_score(outputs, dataset_valid, net.classification)
             net.history.record("valid_score", score)
-            monitored = record["valid_loss"]
         if not (math.isfinite(record["train_loss"]) and math.isfinite(monitored)):
             # The losses are read once per epoch (see SNNNet.run_single_epoch),
             # so divergence is caught at the end of the epoch it happened in;
@@ -691,8 +704,11 @@ class TrainingMonitor(Callback):
         else:
             self.n_stalled_ += 1
             self.steps_stalled_ += record["train_batch_count"]
+        if dataset_valid is not None:
+            net.history.record("valid_loss_best", improved)
         if dataset_valid is None or improved:
             self.restore_state_ = _snapshot(net.module_)
+            self.restore_members_ = net.module_.kept_members
             self.best_validation_score_ = record.get("valid_score")
         if (
             self.n_stalled_ >= self.n_iter_no_change
@@ -706,6 +722,7 @@ class TrainingMonitor(Callback):
             finished = self.n_epochs_ >= net.max_epochs
             self.stop_reason_ = "max_iter" if finished else "interrupted"
         net.module_.load_state_dict(self.restore_state_)
+        net.module_.kept_members = self.restore_members_
         self.restore_state_ = None
         self._valid_outputs = []
 
@@ -789,6 +806,7 @@ def fit_network(module, data, *, classification, config, device, net=None):
             config.n_iter_no_change,
             config.tol,
             config.min_steps_no_change,
+            select_members=config.select_members,
         )
         callbacks = [("monitor", monitor)]
         if config.verbose >= 2:
@@ -803,12 +821,11 @@ def fit_network(module, data, *, classification, config, device, net=None):
             **params,
         )
     else:
+        params["callbacks__monitor__select_members"] = config.select_members
         net.set_params(**params)
         net.module_.kept_members = None
     net.partial_fit(data)
     _warn_about_stop(net)
-    if config.select_members and data.valid is not None:
-        select_members(net, data.valid)
     return net
 
 
@@ -823,16 +840,24 @@ def select_members(net, data):
     The candidates are all members, the even-numbered ones (0, 2, ...) and the
     odd-numbered ones (1, 3, ...): with ``sparse_members='alternate'``, the
     members trained without and with the feature-sparsity penalty. The one
-    with the lowest sample-weighted validation loss (log loss of the mean
-    probabilities, or mean squared error of the mean outputs) becomes
-    ``net.module_.kept_members``; on a tie, all members stay.
+    with the lowest validation loss (the training criterion applied to the
+    ensemble's outputs: log loss of the mean probabilities, or squared error
+    of the mean outputs) becomes ``net.module_.kept_members``; on a tie, all
+    members stay.
 
     Parameters
     ----------
     net : SNNNet
-        A trained net with at least two members.
+        A net with at least two members.
     data : TensorData
         The validation samples.
+
+    Returns
+    -------
+    loss : float
+        The validation loss of the kept members.
+    outputs : torch.Tensor of shape (n_samples, n_outputs)
+        Their ensemble's outputs for ``data``.
     """
     module = net.module_
     n_members = module.n_estimators
@@ -846,33 +871,21 @@ def select_members(net, data):
             ],
             dim=1,
         )
+    module.train(was_training)
+    y = data.y.to(outputs.device)
+    weight = {"sample_weight": data.sample_weight.to(outputs.device)}
     candidates = [
         None,
         tuple(range(0, n_members, 2)),
         tuple(range(1, n_members, 2)),
     ]
-    module.train(was_training)
-    losses = [
-        _ensemble_loss(outputs if c is None else outputs[list(c)], data, net)
-        for c in candidates
-    ]
+    losses = []
+    for candidate in candidates:
+        module.kept_members = candidate
+        losses.append(float(net.get_loss(module.combine(outputs), y, X=weight)))
     best = min(range(len(candidates)), key=lambda i: (losses[i], i))
     module.kept_members = candidates[best]
-
-
-def _ensemble_loss(outputs, data, net):
-    y = data.y.to(outputs.device)
-    weight = data.sample_weight.to(outputs.device).float()
-    if net.classification:
-        probabilities = torch.softmax(outputs, dim=-1).mean(dim=0)
-        chosen = probabilities.gather(1, y[:, None]).squeeze(1)
-        per_sample = -torch.log(chosen.clamp_min(1e-12))
-    else:
-        predictions = outputs.mean(dim=0)
-        per_sample = ((predictions - y.float().reshape(predictions.shape)) ** 2).mean(
-            dim=1
-        )
-    return float((weight * per_sample).sum() / weight.sum())
+    return losses[best], module.combine(outputs)
 
 
 def _warn_about_stop(net):

@@ -2,11 +2,16 @@ import numpy as np
 import pytest
 import torch
 
+from sklearn_snn._network import SELUNetwork
 from sklearn_snn._training import (
     TensorBatches,
     TensorData,
+    TrainingConfig,
+    TrainValidData,
+    fit_network,
     resolve_device,
     seeded_rng,
+    select_members,
     validation_score,
 )
 
@@ -80,3 +85,38 @@ def test_validation_score_accuracy_and_r2():
     assert validation_score(perfect, data, classification=False) == pytest.approx(1.0)
     mean = torch.full((3, 1), 2.0)
     assert validation_score(mean, data, classification=False) == pytest.approx(0.0)
+
+
+def test_members_are_chosen_at_the_epoch_whose_weights_are_kept():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 8)).astype(np.float32)
+    y = (X[:, :1] + 0.3 * rng.normal(size=(300, 1))).astype(np.float32)
+    data = TrainValidData(
+        TensorData.from_arrays(X[:240], y[:240], np.ones(240), "cpu"),
+        TensorData.from_arrays(X[240:], y[240:], np.ones(60), "cpu"),
+    )
+    config = TrainingConfig(
+        batch_size=32,
+        learning_rate=0.01,
+        weight_decay=0.0,
+        max_epochs=40,
+        n_iter_no_change=5,
+        min_steps_no_change=0,
+        tol=1e-4,
+        verbose=0,
+        feature_sparsity=4.0,
+        sparse_members="alternate",
+        select_members=True,
+    )
+    torch.manual_seed(0)
+    module = SELUNetwork(8, (16, 16), 1, dropout=0.0, n_estimators=4)
+    net = fit_network(module, data, classification=False, config=config, device="cpu")
+    monitor = dict(net.callbacks_)["monitor"]
+    kept = net.module_.kept_members
+    # Each epoch's validation loss is that of the members it chose; the best
+    # one is restored together with its choice.
+    assert min(net.history[:, "valid_loss"]) == pytest.approx(monitor.best_loss_)
+    loss, outputs = select_members(net, data.valid)
+    assert net.module_.kept_members == kept
+    assert loss == pytest.approx(monitor.best_loss_, rel=1e-5)
+    assert outputs.shape == (60, 1)
