@@ -21,11 +21,20 @@ CLASSIFIER_OUTPUT_INIT = "lecun"
 REGRESSOR_OUTPUT_INIT = "zero"
 N_ESTIMATORS = 4
 WEIGHT_CONSTRAINT = None
-FEATURE_SPARSITY = 0.0
-#: Penalty of the penalized half of the ensemble with ``feature_sparsity='auto'``:
-#: the value that did best on PMLB's Friedman datasets with noise features
-#: (benchmark round 4).
-AUTO_FEATURE_SPARSITY = 4.0
+#: ``'auto'`` trains half of the ensemble with a group-lasso penalty on the
+#: first layer and keeps, epoch by epoch, the half or the whole that validates
+#: best (benchmark rounds 7 and 8). On 18 PMLB regression datasets it raised
+#: the regressor's mean R² from 0.785 to 0.831, better on 14 and worse on 2
+#: (by 0.005 at most). On 17 classification datasets an earlier form won 6
+#: and lost 9 (round 7), so the classifier goes without until it is measured
+#: again.
+CLASSIFIER_FEATURE_SPARSITY = 0.0
+REGRESSOR_FEATURE_SPARSITY = "auto"
+#: Penalty of the penalized half with ``feature_sparsity='auto'``. Round 8,
+#: with the members chosen after training: mean R² on those 18 datasets 0.800
+#: with 4 and 0.818 with 8; 16 did better than 8 on the datasets of 250 and
+#: 500 rows and worse on those of 1,000.
+AUTO_FEATURE_SPARSITY = 8.0
 LEARNING_RATE_INIT = 1e-3
 ALPHA = 1e-4
 BATCH_SIZE = "auto"

@@ -44,22 +44,27 @@ weight_constraint : {None, 'center'}, default=None
     fed by SELU activations (all but the first); the first takes
     standardized inputs and the output layer is not followed by a SELU.
 
-feature_sparsity : float or 'auto', default=0.0
+feature_sparsity : float or 'auto', default=$feature_sparsity
     Strength of a group-lasso penalty that lets uninformative input features
     drop out. After every optimizer step, the first-layer weights of each
     input feature lose ``learning_rate_init * feature_sparsity`` of their
-    norm, and those whose norm falls below that become zero. Try values
-    around 4 when many features may be noise: on PMLB's Friedman datasets
-    with 50 and 25 features (5 informative), ``feature_sparsity=4`` raised
-    the regressor's R² from 0.54 to 0.81 and from 0.84 to 0.86, but on a
-    dataset whose 36 features all carry signal it lowered R² from 0.91 to
-    0.88. 0, the default, disables it. ``'auto'`` trains every second
-    ensemble member with ``feature_sparsity=4`` and the others without, then
+    norm, and those whose norm falls below that become zero; 0 disables it.
+    ``'auto'`` trains every second ensemble member with
+    ``feature_sparsity=8`` and the others without. After every epoch it
     keeps all members, or the half with or without the penalty, whichever
-    has the lowest validation loss (``net_.module_.kept_members``). With one
-    member, or without early stopping (no validation split), there is
-    nothing to choose on and ``'auto'`` trains without the penalty. See
-    :ref:`estimators` for its benchmark numbers.
+    has the lowest validation loss; early stopping follows that loss, and
+    the best epoch's choice is kept with its weights
+    (``net_.module_.kept_members``). With one member, or
+    without early stopping (no validation split), there is nothing to
+    choose on and ``'auto'`` trains without the penalty. The regressor's
+    default is ``'auto'``: on 18 PMLB regression datasets it raised mean R²
+    from 0.785 to 0.831, better on 14 and worse on 2 by at most 0.005 (on
+    ``583_fri_c1_1000_50``, 5 informative features out of 50, from 0.54 to
+    0.94). The classifier's default is 0: on 17 classification datasets an
+    earlier form of ``'auto'`` won 6 and lost 9.
+    A fixed value penalizes every member, with no validation to fall back
+    on: ``feature_sparsity=4`` lowered R² from 0.91 to 0.88 on a dataset
+    whose 36 features all carry signal. See :ref:`estimators`.
 
 learning_rate_init : float, default=1e-3
     Initial learning rate of the AdamW optimizer.
@@ -193,7 +198,8 @@ def fill_shared_sections(cls):
     """
     defaults = inspect.signature(cls).parameters
     parameters = string.Template(_SHARED_PARAMETERS).substitute(
-        dropout=defaults["dropout"].default
+        dropout=defaults["dropout"].default,
+        feature_sparsity=repr(defaults["feature_sparsity"].default),
     )
     cls.__doc__ = string.Template(cls.__doc__).substitute(
         shared_parameters=_indented(parameters),

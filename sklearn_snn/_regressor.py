@@ -70,7 +70,7 @@ class SNNRegressor(RegressorMixin, BaseSNN):
         dropout=_defaults.REGRESSOR_DROPOUT,
         n_estimators=_defaults.N_ESTIMATORS,
         weight_constraint=_defaults.WEIGHT_CONSTRAINT,
-        feature_sparsity=_defaults.FEATURE_SPARSITY,
+        feature_sparsity=_defaults.REGRESSOR_FEATURE_SPARSITY,
         learning_rate_init=_defaults.LEARNING_RATE_INIT,
         alpha=_defaults.ALPHA,
         batch_size=_defaults.BATCH_SIZE,
