@@ -436,7 +436,7 @@ class SNNNet(NeuralNet):
         if getattr(self, "compiled_forward_loss_", None) is None:
             # On the CPU, random numbers come from torch's generator rather
             # than inductor's, which draws them one element at a time; the
-            # only ones are AlphaDropout's seeds (see ``_network.AlphaDropout``).
+            # only ones are AlphaDropout's seeds (see ``_network.selu_alpha_dropout``).
             options = None if on_cuda else {"fallback_random": True}
             self.compiled_forward_loss_ = torch.compile(
                 _own_code(self._forward_loss), options=options

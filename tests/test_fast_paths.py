@@ -40,7 +40,7 @@ def test_compiled_step_follows_the_eager_loss_trajectory(rng):
 
 def test_compiled_step_with_dropout_learns_like_the_eager_step(classification_data):
     # Compiled on the CPU, AlphaDropout draws its masks from a hash rather
-    # than from torch's generator (see ``_network.AlphaDropout``), so the two
+    # than from torch's generator (see ``_network.selu_alpha_dropout``), so the two
     # runs differ; they must learn equally well.
     X, y = classification_data
     params = {**FAST, "dropout": 0.1, "early_stopping": False, "max_iter": 30}

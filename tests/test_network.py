@@ -1,12 +1,13 @@
 import pytest
 import torch
 
+from sklearn_snn import _network
 from sklearn_snn._network import (
     SELU_SATURATION,
-    AlphaDropout,
     EnsembleLinear,
     SELUNetwork,
     lecun_normal_,
+    selu_alpha_dropout,
 )
 
 
@@ -33,8 +34,7 @@ def test_lecun_normal_matches_torch_kaiming_fan_in_linear():
 def test_layers_are_linear_selu_alpha_dropout_and_a_linear_output():
     net = SELUNetwork(5, (8, 4), n_outputs=2, dropout=0.1)
     kinds = [type(m) for m in net.hidden]
-    assert kinds == [EnsembleLinear, torch.nn.SELU, AlphaDropout] * 2
-    assert issubclass(AlphaDropout, torch.nn.AlphaDropout)
+    assert kinds == [EnsembleLinear, torch.nn.SELU, torch.nn.AlphaDropout] * 2
     assert isinstance(net.output, EnsembleLinear)
     assert net.output.weight.shape == (1, 2, 4)
     assert (net.n_features, net.hidden_layer_sizes, net.n_outputs, net.dropout) == (
@@ -179,33 +179,27 @@ def test_shrink_input_weights_is_a_group_soft_threshold_per_feature():
     assert torch.equal(net.hidden[2].weight, second_layer)
 
 
-def test_alpha_dropout_is_torchs_when_not_compiled():
-    X = torch.randn(64, 32)
-    ours, theirs = AlphaDropout(0.1), torch.nn.AlphaDropout(0.1)
-    torch.manual_seed(0)
-    expected = theirs(X)
-    torch.manual_seed(0)
-    assert torch.equal(ours(X), expected)
-    assert torch.equal(ours.eval()(X), X)
+def _alpha_dropout_affine(p):
+    scale = ((1 - p) * (1 + p * SELU_SATURATION**2)) ** -0.5
+    return scale, -scale * SELU_SATURATION * p
 
 
 @pytest.fixture(scope="module")
-def compiled_alpha_dropout():
-    dropout = AlphaDropout(0.1)
-    return dropout, torch.compile(dropout, options={"fallback_random": True})
+def compiled_selu_alpha_dropout():
+    return torch.compile(selu_alpha_dropout, options={"fallback_random": True})
 
 
-def test_compiled_alpha_dropout_on_the_cpu_keeps_the_fixed_point(
-    compiled_alpha_dropout,
+def test_compiled_selu_alpha_dropout_keeps_the_fixed_point(
+    compiled_selu_alpha_dropout,
 ):
     # The hashed mask: the rate, a fresh mask at every call, and the affine
-    # correction that keeps inputs with mean 0 and variance 1 there.
-    dropout, compiled = compiled_alpha_dropout
+    # correction that keeps SELU activations at mean 0 and variance 1.
     torch.manual_seed(0)
     X = torch.randn(4, 256, 256)
-    first, second = compiled(X), compiled(X)
-    scale = ((1 - 0.1) * (1 + 0.1 * SELU_SATURATION**2)) ** -0.5
-    dropped_value = scale * SELU_SATURATION * (1 - 0.1)
+    first = compiled_selu_alpha_dropout(X, 0.1)
+    second = compiled_selu_alpha_dropout(X, 0.1)
+    scale, shift = _alpha_dropout_affine(0.1)
+    dropped_value = scale * SELU_SATURATION + shift
     dropped = torch.isclose(first, torch.tensor(dropped_value))
     assert dropped.float().mean().item() == pytest.approx(0.1, abs=0.003)
     assert not torch.equal(first, second)
@@ -214,19 +208,61 @@ def test_compiled_alpha_dropout_on_the_cpu_keeps_the_fixed_point(
     # Neighbouring elements are dropped independently.
     both = (dropped[..., 1:] & dropped[..., :-1]).float().mean().item()
     assert both == pytest.approx(0.01, abs=0.002)
-    shift = dropped_value - scale * SELU_SATURATION
     kept = first[~dropped]
-    assert torch.allclose(kept, scale * X[~dropped] + shift, atol=1e-6)
+    expected = scale * torch.selu(X[~dropped]) + shift
+    torch.testing.assert_close(kept, expected)
 
 
-def test_compiled_alpha_dropout_gradient_follows_its_mask(compiled_alpha_dropout):
-    # The backward pass recomputes the mask from the seed: the gradient is
-    # the affine scale where a unit was kept and zero where it was dropped.
-    dropout, compiled = compiled_alpha_dropout
+def test_compiled_selu_alpha_dropout_gradient_follows_its_mask(
+    compiled_selu_alpha_dropout,
+):
+    # The gradient comes from the output: SELU's slope times the affine
+    # scale where a unit was kept, and zero where it was dropped.
+    torch.manual_seed(0)
     X = torch.randn(256, 256, requires_grad=True)
-    outputs = compiled(X)
+    outputs = compiled_selu_alpha_dropout(X, 0.1)
     outputs.sum().backward()
-    scale = ((1 - 0.1) * (1 + 0.1 * SELU_SATURATION**2)) ** -0.5
-    kept = ~torch.isclose(outputs, torch.tensor(scale * SELU_SATURATION * 0.9))
-    assert torch.allclose(X.grad[kept], torch.tensor(scale))
-    assert torch.count_nonzero(X.grad[~kept]) == 0
+    scale, shift = _alpha_dropout_affine(0.1)
+    dropped = torch.isclose(outputs, torch.tensor(scale * SELU_SATURATION + shift))
+    assert 0.05 < dropped.float().mean().item() < 0.15
+    leaf = X.detach().requires_grad_()
+    torch.selu(leaf).sum().backward()
+    torch.testing.assert_close(X.grad[~dropped], scale * leaf.grad[~dropped])
+    assert torch.count_nonzero(X.grad[dropped]) == 0
+
+
+def test_compiled_selu_without_dropout_is_torchs_selu(compiled_selu_alpha_dropout):
+    X = torch.linspace(-12, 6, 4001).reshape(1, -1).requires_grad_()
+    compiled_selu_alpha_dropout(X, 0.0).sum().backward()
+    leaf = X.detach().requires_grad_()
+    outputs = torch.selu(leaf)
+    outputs.sum().backward()
+    torch.testing.assert_close(compiled_selu_alpha_dropout(X, 0.0), outputs)
+    torch.testing.assert_close(X.grad, leaf.grad)
+
+
+def test_compiled_cpu_training_fuses_selu_and_alpha_dropout(monkeypatch):
+    # The network's compiled training pass on the CPU runs every hidden
+    # layer's SELU -> AlphaDropout as selu_alpha_dropout; evaluation, eager
+    # training and bf16 autocast run torch's layers.
+    calls = []
+
+    def counted(X, p):
+        calls.append(p)
+        return selu_alpha_dropout(X, p)
+
+    monkeypatch.setattr(_network, "selu_alpha_dropout", counted)
+    torch.manual_seed(0)
+    net = SELUNetwork(5, (64, 64), n_outputs=2, dropout=0.1, n_estimators=2)
+    X = torch.randn(128, 5)
+    options = {"fallback_random": True}
+    assert torch.compile(net.member_outputs, options=options)(X).shape == (2, 128, 2)
+    assert calls == [0.1, 0.1]
+    calls.clear()
+    net.member_outputs(X)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        torch.compile(net.member_outputs, options=options)(X)
+    net.eval()
+    compiled_eval = torch.compile(net.member_outputs, options=options)(X)
+    assert calls == []
+    torch.testing.assert_close(compiled_eval, net.member_outputs(X))
