@@ -90,7 +90,10 @@ class EnsembleLinear(nn.Module):
         """
         if self.weight.shape[0] == 1:
             rows = X.reshape(-1, X.shape[-1])
-            return torch.addmm(self.bias[0], rows, self.weight[0].T).unsqueeze(0)
+            # squeeze rather than [0]: the backward pass of a view is free,
+            # that of an index is a copy of the gradient.
+            weight, bias = self.weight.squeeze(0), self.bias.squeeze(0)
+            return torch.addmm(bias, rows, weight.T).unsqueeze(0)
         return torch.baddbmm(
             self.bias.unsqueeze(1),
             X.expand(self.weight.shape[0], *X.shape[-2:]),
@@ -153,16 +156,18 @@ class _SELUAlphaDropout(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, X, seed, p):
+    def forward(X, seed, p):
         activations = torch.selu(X)
-        if p:
-            scale, shift = _alpha_dropout_affine(p)
-            keep = _hashed_keep_mask(X.shape, seed, p)
-            activations = scale * torch.where(keep, activations, SELU_SATURATION)
-            activations = activations + shift
-        ctx.p = p
-        ctx.save_for_backward(activations)
-        return activations
+        if not p:
+            return activations
+        scale, shift = _alpha_dropout_affine(p)
+        keep = _hashed_keep_mask(X.shape, seed, p)
+        return scale * torch.where(keep, activations, SELU_SATURATION) + shift
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.p = inputs[2]
+        ctx.save_for_backward(output)
 
     @staticmethod
     def backward(ctx, grad_output):
