@@ -124,8 +124,9 @@ compile_step : bool, default=False
     dominates small batches (14 times the throughput of a plain PyTorch loop
     for a 4x256 network at batch 256 on an H100). On the CPU, each hidden
     layer's SELU and AlphaDropout then run as one compiled loop, with masks
-    from a hash and a gradient computed from their output (about 2.4 times
-    the throughput of skorch's default loop for that network on two cores).
+    from a hash, and the forward and backward passes are one compiled call
+    (2 to 2.5 times the throughput of skorch's default loop for that network
+    on two cores).
     See :ref:`gpu`. The first epoch pays the compile time (seconds on a GPU,
     about ten seconds on a CPU), so it pays off for long runs. Every training
     batch then has the same size: a last, smaller batch of an epoch is
