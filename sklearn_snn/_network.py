@@ -302,10 +302,10 @@ class SELUNetwork(nn.Module):
         largest_layer = self.n_estimators * X.shape[-2] * max(self.hidden_layer_sizes)
         return (
             self.training
+            and torch.compiler.is_compiling()
             and X.device.type == "cpu"
             and not torch.is_autocast_enabled("cpu")
             and largest_layer < 1 << 31
-            and torch.compiler.is_compiling()
         )
 
     def forward(self, X):

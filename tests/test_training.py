@@ -1,9 +1,12 @@
+import contextlib
+
 import numpy as np
 import pytest
 import torch
 
 from sklearn_snn._network import SELUNetwork
 from sklearn_snn._training import (
+    CompiledGradients,
     TensorBatches,
     TensorData,
     TrainingConfig,
@@ -120,3 +123,29 @@ def test_members_are_chosen_at_the_epoch_whose_weights_are_kept():
     assert net.module_.kept_members == kept
     assert loss == pytest.approx(monitor.best_loss_, rel=1e-5)
     assert outputs.shape == (60, 1)
+
+
+def test_compiled_gradients_equal_autograd_and_match_the_weights_layout():
+    # A batched product's gradient can come out transposed; the fused AdamW
+    # reads a gradient in its parameter's layout, so every gradient must be
+    # contiguous like its parameter.
+    torch.manual_seed(0)
+    network = SELUNetwork(6, (32, 16), n_outputs=3, dropout=0.0, n_estimators=3)
+    X, y, weights = torch.randn(64, 6), torch.randint(0, 3, (64,)), torch.rand(64)
+
+    def loss(y_pred, y, sample_weight):
+        per_sample = torch.nn.functional.cross_entropy(
+            y_pred.flatten(0, 1), y.repeat(3), reduction="none"
+        )
+        return (per_sample * sample_weight.repeat(3)).mean()
+
+    compiled = CompiledGradients(network, loss, contextlib.nullcontext)
+    value, _ = compiled(X, y, weights)
+    ours = {name: p.grad for name, p in network.named_parameters()}
+    network.zero_grad()
+    expected = loss(network.member_outputs(X), y, weights)
+    expected.backward()
+    torch.testing.assert_close(value, expected.detach())
+    for name, parameter in network.named_parameters():
+        assert ours[name].is_contiguous()
+        torch.testing.assert_close(ours[name], parameter.grad)
