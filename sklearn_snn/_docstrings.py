@@ -128,7 +128,7 @@ compile_step : bool, default=False
     (2 to 2.5 times the throughput of skorch's default loop for that network
     on two cores).
     See :ref:`gpu`. The first epoch pays the compile time (seconds on a GPU,
-    about ten seconds on a CPU), so it pays off for long runs. Every training
+    about 15 seconds on two CPU cores), so it pays off for long runs. Every training
     batch then has the same size: a last, smaller batch of an epoch is
     skipped.
 
