@@ -510,7 +510,7 @@ class CompiledGradients:
     differentiated by ``torch.func.grad_and_value`` inside the compiled
     function, so the backward pass is compiled into the same graph, and a
     call returns the gradients instead of leaving a graph for autograd to
-    run. On a 2-core CPU this removed about a seventh of a step of a 4x256
+    run. On a 2-core CPU this removed about a tenth of a step of a 4x256
     network at batch 256 (autograd's engine and the wrappers around a
     separately compiled backward pass). Random numbers come from torch's
     generator rather than inductor's, which draws them one element at a
