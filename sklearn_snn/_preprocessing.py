@@ -15,6 +15,10 @@ from sklearn.preprocessing import StandardScaler
 #: network. Sane data never comes near it.
 MAX_ABS_STANDARDIZED = 1e4
 
+#: Columns with a value beyond this are scaled by a power of two before their
+#: statistics are taken, so that their squares cannot overflow float64.
+_LARGEST_UNSCALED = 2.0**400
+
 
 def fit_scaler(values, sample_weight=None, what="X"):
     """Learn per-column mean and standard deviation.
@@ -31,17 +35,31 @@ def fit_scaler(values, sample_weight=None, what="X"):
     Returns
     -------
     sklearn.preprocessing.StandardScaler
-        The fitted scaler. Constant columns have a scale of 1.
+        The fitted scaler. Constant columns have a scale of 1, or the power
+        of two that a column beyond ``2**400`` was divided by.
 
     Raises
     ------
     ValueError
-        If a column's mean or variance overflows float64.
+        If a column's mean or standard deviation overflows float64, which
+        sample weights near the float64 limit can cause.
     """
+    # Squares of values beyond about 1e154 overflow float64, and the variance
+    # of such a column would come out as nan, or as inf, which scikit-learn
+    # takes for a constant column. Columns that large are standardized after
+    # division by a power of two, which is exact, and the statistics are
+    # multiplied back.
+    magnitude = np.maximum(values.max(axis=0), -values.min(axis=0)).astype(np.float64)
+    large = magnitude >= _LARGEST_UNSCALED
+    power = np.where(large, np.ldexp(1.0, np.frexp(magnitude)[1] - 1), 1.0)
     with np.errstate(over="ignore", invalid="ignore"):
-        scaler = StandardScaler().fit(values, sample_weight=sample_weight)
-    # Depending on the numpy version an overflowing variance comes out as
-    # inf or nan; an infinite scale would silently map the column to 0.
+        scaler = StandardScaler().fit(
+            values / power if large.any() else values, sample_weight=sample_weight
+        )
+        scaler.mean_ *= power
+        scaler.scale_ *= power
+        scaler.var_ *= power
+        scaler.var_ *= power
     if not (np.isfinite(scaler.mean_).all() and np.isfinite(scaler.scale_).all()):
         raise _overflow_error(what)
     return scaler
@@ -117,7 +135,7 @@ def standardize_tensor(scaler, values, device):
 
 def _overflow_error(what):
     return ValueError(
-        f"{what} has values too large to standardize (their variance "
+        f"{what} has values too large to standardize (their spread "
         "overflows float64). Rescale the affected columns, for example with "
         "a log transform, before fitting."
     )

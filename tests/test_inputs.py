@@ -73,9 +73,20 @@ CASES = [
     ("X_1e30", lambda: proba(C(), np.where(X > 1, 1e30, X), Y), OK),
     ("X_1e300", lambda: proba(C(), np.where(X > 1, 1e300, X), Y), OK),
     ("X_1e300_at_predict_only", lambda: proba(R(), X, Y_REG, X * 1e300), OK),
+    # Columns whose squares overflow float64 are standardized all the same.
     (
         "X_column_whose_variance_overflows",
         lambda: proba(R(), np.c_[X, np.linspace(-1e200, 1e200, 40)], Y_REG),
+        OK,
+    ),
+    (
+        "X_column_whose_variance_overflows_with_mean_0",
+        lambda: proba(R(), np.c_[X, np.tile([-1e200, 1e200], 20)], Y_REG),
+        OK,
+    ),
+    (
+        "X_column_whose_deviations_overflow",
+        lambda: proba(R(), np.c_[X, np.r_[np.full(39, -1.7e308), 1.7e308]], Y_REG),
         (ValueError, "too large to standardize"),
     ),
     ("X_constant_column", lambda: proba(R(), np.c_[X, np.full(40, 7.0)], Y_REG), OK),
@@ -98,10 +109,11 @@ CASES = [
         lambda: proba(R(), X, with_value(Y_REG, np.inf, 3)),
         (ValueError, "inf"),
     ),
+    ("y_huge_regressor", lambda: proba(R(), X, Y_REG * 1e200), OK),
     (
-        "y_huge_regressor",
-        lambda: proba(R(), X, Y_REG * 1e200),
-        (ValueError, "too large"),
+        "y_whose_deviations_overflow",
+        lambda: proba(R(), X, np.r_[np.full(39, -1.7e308), 1.7e308]),
+        (ValueError, "too large to standardize"),
     ),
     (
         "y_single_class",

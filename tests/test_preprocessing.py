@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 import torch
+from sklearn.preprocessing import StandardScaler
 
 from sklearn_snn._preprocessing import (
     MAX_ABS_STANDARDIZED,
@@ -34,6 +35,38 @@ def test_sample_weight_enters_the_statistics():
     X = np.array([[0.0], [10.0]])
     scaler = fit_scaler(X, sample_weight=np.array([3.0, 1.0]))
     assert scaler.mean_[0] == pytest.approx(2.5)
+
+
+@pytest.mark.parametrize("sample_weight", [None, "random"])
+def test_ordinary_columns_get_the_statistics_of_standard_scaler(rng, sample_weight):
+    X = rng.normal(loc=[0, 1e3, -1e100], scale=[1, 1e-3, 1e100], size=(200, 3))
+    if sample_weight == "random":
+        sample_weight = rng.uniform(0.5, 2, size=200)
+    ours = fit_scaler(X, sample_weight)
+    theirs = StandardScaler().fit(X, sample_weight=sample_weight)
+    for name in ("mean_", "var_", "scale_"):
+        np.testing.assert_array_equal(getattr(ours, name), getattr(theirs, name))
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        np.linspace(-1e200, 1e200, 40),
+        np.tile([-1e200, 1e200], 20),
+        np.where(np.arange(40) % 7 == 0, 1e300, np.linspace(-3, 3, 40)),
+        np.tile([-1.7e308, 1.7e308], 20),
+    ],
+    ids=["linspace_1e200", "alternating_1e200", "outliers_1e300", "alternating_max"],
+)
+def test_columns_whose_squares_overflow_are_standardized_exactly(column):
+    # Dividing by a power of two is exact, so the column standardizes to the
+    # same bits as a copy small enough for StandardScaler.
+    X = np.c_[column, np.linspace(0, 1, 40)]
+    small = X / np.array([2.0**700, 1.0])
+    Z = standardize(fit_scaler(X), X)
+    np.testing.assert_array_equal(Z, standardize(fit_scaler(small), small))
+    assert np.isfinite(Z).all()
+    np.testing.assert_allclose(Z.std(axis=0), 1, atol=1e-6)
 
 
 def test_standardize_tensor_matches_standardize(rng):
