@@ -12,11 +12,14 @@ the TFLOP/s that implies, for:
 (f) SNNClassifier with both (CUDA only).
 
 Each variant trains a warm-up epoch (which pays any compile time) and then
-``--repeats`` timed epochs of ``--steps`` batches. Its rate is that of its
-fastest timed epoch, as ``timeit`` reports the best of its repeats: on a shared
-machine the slower epochs measure the machine's other load, which comes in
-bursts of a second or so, longer than a fast variant's whole measurement. The
-median epoch's rate is reported beside it. It also times ``predict_proba`` on
+``--repeats`` timed epochs of ``--steps`` batches. On the CPU the timed epochs
+are interleaved: each round times one epoch of every variant in turn, so that
+all variants meet the same conditions of a shared machine, whose speed drifts
+over tens of seconds. On CUDA each variant trains its epochs in one go, so
+that a compiled step captures its CUDA graph once. A variant's rate is that
+of its fastest timed epoch, as ``timeit`` reports the best of its repeats: the
+slower epochs measure the machine's other load. The median epoch's rate is
+reported beside it. It also times ``predict_proba`` on
 all rows after a warm-up call. One run prints every row side by side and writes
 ``benchmarks/results/throughput-<device>.md`` and ``.json``.
 
@@ -47,6 +50,13 @@ from sklearn_snn._network import SELUNetwork
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 PREDICT_WARMUP = 10_000
 NETWORKS = {"4x256": (256,) * 4, "8x512": (512,) * 8, "8x1024": (1024,) * 8}
+#: The SNNClassifier variants: key, label and parameters.
+SNN_VARIANTS = [
+    ("c", "(c) SNN eager", {}),
+    ("d", "(d) SNN compile_step", {"compile_step": True}),
+    ("e", "(e) SNN bf16", {"precision": "bf16"}),
+    ("f", "(f) SNN bf16 compile_step", {"precision": "bf16", "compile_step": True}),
+]
 
 
 def training_flops_per_sample(n_features, hidden, n_outputs):
@@ -55,67 +65,100 @@ def training_flops_per_sample(n_features, hidden, n_outputs):
     return 6 * sum(a * b for a, b in zip(widths[:-1], widths[1:], strict=True))
 
 
-def skorch_default(X, y, hidden, batch_size, device, repeats):
-    """Seconds of each timed epoch of skorch's default training loop."""
+def skorch_default(X, y, hidden, batch_size, device):
+    """Return ``train(n_epochs)`` for skorch's default loop: each epoch's seconds."""
     net = NeuralNetClassifier(
         SELUNetwork(X.shape[1], hidden, 2, 0.05),
         criterion=nn.CrossEntropyLoss,
         optimizer=torch.optim.AdamW,
-        max_epochs=1 + repeats,
         batch_size=batch_size,
         train_split=None,
         iterator_train__shuffle=True,
         device=device,
         verbose=0,
-    ).fit(X, y)
-    return net.history[1:, "dur"]
+    )
+
+    def train(n_epochs):
+        net.partial_fit(X, y, epochs=n_epochs)
+        return net.history[-n_epochs:, "dur"]
+
+    return train
 
 
-def plain_torch(X, y, hidden, batch_size, device, repeats):
-    """Seconds of each timed epoch of a hand-written loop over data on the device."""
+def plain_torch(X, y, hidden, batch_size, device):
+    """Return ``train(n_epochs)`` for a hand-written loop over data on the device."""
     module = SELUNetwork(X.shape[1], hidden, 2, 0.05).to(device)
     optimizer = torch.optim.AdamW(module.parameters())
     X_t = torch.as_tensor(X, device=device)
     y_t = torch.as_tensor(y, device=device)
     n = len(X_t)
-    seconds = []
-    for _epoch in range(1 + repeats):
-        if device.startswith("cuda"):
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        order = torch.randperm(n, device=device)
-        for first in range(0, n, batch_size):
-            index = order[first : first + batch_size]
-            optimizer.zero_grad(set_to_none=True)
-            loss = nn.functional.cross_entropy(module(X_t[index]), y_t[index])
-            loss.backward()
-            optimizer.step()
-        if device.startswith("cuda"):
-            torch.cuda.synchronize()
-        seconds.append(time.perf_counter() - start)
-    return seconds[1:]
+
+    def train(n_epochs):
+        seconds = []
+        for _epoch in range(n_epochs):
+            if device.startswith("cuda"):
+                torch.cuda.synchronize()
+            start = time.perf_counter()
+            order = torch.randperm(n, device=device)
+            for first in range(0, n, batch_size):
+                index = order[first : first + batch_size]
+                optimizer.zero_grad(set_to_none=True)
+                loss = nn.functional.cross_entropy(module(X_t[index]), y_t[index])
+                loss.backward()
+                optimizer.step()
+            if device.startswith("cuda"):
+                torch.cuda.synchronize()
+            seconds.append(time.perf_counter() - start)
+        return seconds
+
+    return train
 
 
-def snn(X, y, hidden, batch_size, device, repeats, **params):
-    """Seconds of each timed epoch of SNNClassifier, and the fitted model.
+def snn(X, y, hidden, batch_size, device, **params):
+    """Return ``train(n_epochs)`` for SNNClassifier, and the classifier.
 
-    It trains one network (``n_estimators=1``), the same as (a) and (b).
+    It trains one network (``n_estimators=1``), the same as (a) and (b). Each
+    call is a warm-started fit of ``n_epochs`` epochs, which keeps the
+    weights, the optimizer's state and the compiled step.
     """
     clf = SNNClassifier(
         hidden_layer_sizes=hidden,
         n_estimators=1,
         batch_size=batch_size,
-        max_iter=1 + repeats,
         early_stopping=False,
-        n_iter_no_change=10,
+        warm_start=True,
         device=device,
         random_state=0,
         **params,
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        clf.fit(X, y)
-    return clf.net_.history[1:, "dur"], clf
+
+    def train(n_epochs):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            clf.set_params(max_iter=n_epochs).fit(X, y)
+        return clf.net_.history[-n_epochs:, "dur"]
+
+    return train, clf
+
+
+def time_epochs(trainers, repeats, interleave):
+    """Seconds of each variant's timed epochs, after a warm-up epoch of each.
+
+    Interleaved, each of ``repeats`` rounds times one epoch of every variant
+    in turn, so that the variants meet the same conditions of a shared
+    machine. Otherwise each variant trains its warm-up and timed epochs in
+    one go (one fit for the SNN variants, which on CUDA capture their step
+    as a CUDA graph once per fit).
+    """
+    if not interleave:
+        return {name: train(1 + repeats)[1:] for name, train in trainers.items()}
+    for train in trainers.values():
+        train(1)
+    seconds = {name: [] for name in trainers}
+    for _round in range(repeats):
+        for name, train in trainers.items():
+            seconds[name].extend(train(1))
+    return seconds
 
 
 def _ratios(row):
@@ -170,43 +213,28 @@ def main(argv=None):
         for batch_size in batch_sizes:
             n = min(n_rows, steps * batch_size)
             Xs, ys = X[:n], y[:n]
-            measured = {}
+            trainers = {}
             if "a" in variants:
-                measured["(a) skorch default"] = skorch_default(
-                    Xs, ys, hidden, batch_size, device, args.repeats
+                trainers["(a) skorch default"] = skorch_default(
+                    Xs, ys, hidden, batch_size, device
                 )
             if "b" in variants:
-                measured["(b) plain torch"] = plain_torch(
-                    Xs, ys, hidden, batch_size, device, args.repeats
+                trainers["(b) plain torch"] = plain_torch(
+                    Xs, ys, hidden, batch_size, device
                 )
-            if "c" in variants:
-                measured["(c) SNN eager"], clf = snn(
-                    Xs, ys, hidden, batch_size, device, args.repeats
-                )
-                if predict_rate is None:
-                    clf.predict_proba(X[:PREDICT_WARMUP])
-                    start = time.perf_counter()
-                    clf.predict_proba(X)
-                    predict_rate = n_rows / (time.perf_counter() - start)
-            if "d" in variants:
-                measured["(d) SNN compile_step"], _ = snn(
-                    Xs, ys, hidden, batch_size, device, args.repeats, compile_step=True
-                )
-            if "e" in variants:
-                measured["(e) SNN bf16"], _ = snn(
-                    Xs, ys, hidden, batch_size, device, args.repeats, precision="bf16"
-                )
-            if "f" in variants:
-                measured["(f) SNN bf16 compile_step"], _ = snn(
-                    Xs,
-                    ys,
-                    hidden,
-                    batch_size,
-                    device,
-                    args.repeats,
-                    precision="bf16",
-                    compile_step=True,
-                )
+            clf = None
+            for key, label, params in SNN_VARIANTS:
+                if key in variants:
+                    trainers[label], fitted = snn(
+                        Xs, ys, hidden, batch_size, device, **params
+                    )
+                    clf = clf or fitted
+            measured = time_epochs(trainers, args.repeats, interleave=not cuda)
+            if predict_rate is None and clf is not None:
+                clf.predict_proba(X[:PREDICT_WARMUP])
+                start = time.perf_counter()
+                clf.predict_proba(X)
+                predict_rate = n_rows / (time.perf_counter() - start)
             best = {v: n / np.min(t) for v, t in measured.items()}
             median = {v: n / np.median(t) for v, t in measured.items()}
             plain = best.get("(b) plain torch")
@@ -249,18 +277,20 @@ def main(argv=None):
         "features": n_features,
         "steps_per_measurement": steps,
         "timed_epochs": args.repeats,
+        "timed_epochs_interleaved": not cuda,
         "command": command,
         "training": rows,
         "predict_proba_rows_per_s": predict_rate,
     }
     RESULTS_DIR.mkdir(exist_ok=True)
     (RESULTS_DIR / f"throughput-{tag}.json").write_text(json.dumps(report, indent=2))
+    order = "" if cuda else ", interleaved: each round times an epoch of every variant"
     lines = [
         f"# Training throughput on {device}",
         "",
         f"Machine: {report['machine']}. Data: {n_rows} x {n_features} float32; "
         f"each variant trains a warm-up epoch, then {args.repeats} timed epochs "
-        f"of up to {steps} batches. samples/s is the rate of its fastest timed "
+        f"of up to {steps} batches{order}. samples/s is the rate of its fastest timed "
         "epoch (and the ratios are of those rates); median is that of its "
         "median epoch, and the last column the ratio of medians to (a).",
         f"Command: `{command}`",
