@@ -19,6 +19,7 @@ import torch
 from sklearn.exceptions import ConvergenceWarning
 from skorch import NeuralNet
 from skorch.callbacks import Callback, ProgressBar
+from torch.optim.adamw import adamw
 
 #: Rows per batch at predict time on the CPU. Memory beyond the output stays
 #: at about one batch of inputs and activations.
@@ -402,7 +403,7 @@ class SNNNet(NeuralNet):
 
     def _cpu_compiled_step(self, X, y, sample_weight):
         loss, y_pred = self.compiled_gradients_(X, y, sample_weight)
-        self.optimizer_.step()
+        self.adamw_step_()
         return loss, y_pred
 
     def train_step(self, batch, **fit_params):
@@ -446,6 +447,9 @@ class SNNNet(NeuralNet):
                 self.compiled_gradients_ = CompiledGradients(
                     self.module_, self._weighted_loss, self._autocast
                 )
+            adamw_step = getattr(self, "adamw_step_", None)
+            if adamw_step is None or adamw_step.optimizer is not self.optimizer_:
+                self.adamw_step_ = FusedAdamWStep(self.optimizer_)
             return self._cpu_compiled_step
         if getattr(self, "compiled_forward_loss_", None) is None:
             self.compiled_forward_loss_ = torch.compile(_own_code(self._forward_loss))
@@ -470,6 +474,7 @@ class SNNNet(NeuralNet):
         for compiled in (
             "compiled_forward_loss_",
             "compiled_gradients_",
+            "adamw_step_",
             "graph_step_",
         ):
             state.pop(compiled, None)
@@ -569,6 +574,61 @@ class CompiledGradients:
         for name, parameter in self.parameters.items():
             parameter.grad = gradients[name]
         return loss, y_pred
+
+
+class FusedAdamWStep:
+    """The fused AdamW update, called through torch's functional ``adamw``.
+
+    It runs the same fused kernel as the optimizer's ``step()``, on the
+    optimizer's own parameters and state, which therefore keep serving
+    warm starts and pickling. ``step()`` spends about 0.3 ms of Python per
+    call on checks whose answers do not change during a fit (hooks,
+    profiling marks, gathering the state, grouping the tensors by device):
+    on a 2-core CPU that was 6 to 7% of a compiled step of a 4x256 network.
+    The first call goes through ``step()``, which creates the state.
+
+    Parameters
+    ----------
+    optimizer : torch.optim.AdamW
+        The fused AdamW that this module creates: one parameter group.
+    """
+
+    def __init__(self, optimizer):
+        self.optimizer = optimizer
+        self._tensors = None
+
+    def __call__(self):
+        """Update the parameters from their ``grad``, as ``optimizer.step()``."""
+        if self._tensors is None:
+            self.optimizer.step()
+            (group,) = self.optimizer.param_groups
+            states = [self.optimizer.state[p] for p in group["params"]]
+            self._tensors = (
+                group["params"],
+                [state["exp_avg"] for state in states],
+                [state["exp_avg_sq"] for state in states],
+                [state["step"] for state in states],
+            )
+            return
+        (group,) = self.optimizer.param_groups
+        params, exp_avgs, exp_avg_sqs, steps = self._tensors
+        beta1, beta2 = group["betas"]
+        adamw(
+            params,
+            [p.grad for p in params],
+            exp_avgs,
+            exp_avg_sqs,
+            [],
+            steps,
+            fused=True,
+            amsgrad=group["amsgrad"],
+            beta1=beta1,
+            beta2=beta2,
+            lr=group["lr"],
+            weight_decay=group["weight_decay"],
+            eps=group["eps"],
+            maximize=group["maximize"],
+        )
 
 
 class CUDAGraphStep:

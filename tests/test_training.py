@@ -7,6 +7,7 @@ import torch
 from sklearn_snn._network import SELUNetwork
 from sklearn_snn._training import (
     CompiledGradients,
+    FusedAdamWStep,
     TensorBatches,
     TensorData,
     TrainingConfig,
@@ -123,6 +124,34 @@ def test_members_are_chosen_at_the_epoch_whose_weights_are_kept():
     assert net.module_.kept_members == kept
     assert loss == pytest.approx(monitor.best_loss_, rel=1e-5)
     assert outputs.shape == (60, 1)
+
+
+def test_fused_adamw_step_updates_as_the_optimizer_does():
+    torch.manual_seed(0)
+    networks = [SELUNetwork(4, (8,), n_outputs=2, dropout=0.0) for _ in range(2)]
+    networks[1].load_state_dict(networks[0].state_dict())
+    optimizers = [
+        torch.optim.AdamW(n.parameters(), lr=0.01, weight_decay=0.1, fused=True)
+        for n in networks
+    ]
+    update = FusedAdamWStep(optimizers[1])
+    for step in range(4):
+        if step == 2:
+            # A learning rate set between steps is read at the next one.
+            for optimizer in optimizers:
+                optimizer.param_groups[0]["lr"] = 0.001
+        X = torch.randn(16, 4)
+        for network in networks:
+            network.zero_grad()
+            network(X).square().mean().backward()
+        optimizers[0].step()
+        update()
+    for expected, ours in zip(*(n.parameters() for n in networks), strict=True):
+        torch.testing.assert_close(ours, expected, rtol=0, atol=0)
+        state, our_state = optimizers[0].state[expected], optimizers[1].state[ours]
+        for key in ("exp_avg", "exp_avg_sq", "step"):
+            torch.testing.assert_close(our_state[key], state[key], rtol=0, atol=0)
+    assert float(our_state["step"]) == 4
 
 
 def test_compiled_gradients_equal_autograd_and_match_the_weights_layout():
