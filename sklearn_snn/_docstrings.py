@@ -125,8 +125,8 @@ compile_step : bool, default=False
     for a 4x256 network at batch 256 on an H100). On the CPU, each hidden
     layer's SELU and AlphaDropout then run as one compiled loop, with masks
     from a hash, and the forward and backward passes are one compiled call
-    (1.8 to 3.4 times the throughput of skorch's default loop for that
-    network on two shared cores, 2.3 in the median run).
+    (2.35 to 2.8 times the throughput of skorch's default loop for that
+    network on two shared cores, 2.6 in the median run).
     See :ref:`gpu`. The first epoch pays the compile time (seconds on a GPU,
     about 15 seconds on two CPU cores), so it pays off for long runs. Every training
     batch then has the same size: a last, smaller batch of an epoch is
