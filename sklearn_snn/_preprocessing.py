@@ -58,6 +58,7 @@ def fit_scaler(values, sample_weight=None, what="X"):
         )
         scaler.mean_ *= power
         scaler.scale_ *= power
+        # Twice rather than by power**2, which overflows for large columns.
         scaler.var_ *= power
         scaler.var_ *= power
     if not (np.isfinite(scaler.mean_).all() and np.isfinite(scaler.scale_).all()):

@@ -105,6 +105,24 @@ def test_regressor_round_trip(multi_output, regression_data, tmp_path):
         loaded.predict(X[X.columns[::-1]])
 
 
+def test_round_trip_of_columns_whose_variance_overflows(regression_data, tmp_path):
+    # Their variance is stored as inf; their scale and the predictions are
+    # finite and come back unchanged.
+    X, y = regression_data
+    X = np.c_[X, np.linspace(-1e200, 1e200, len(X))]
+    reg = SNNRegressor(**FAST).fit(X, y * 1e200)
+    assert np.isinf(reg.scaler_.var_[-1])
+    assert np.isinf(reg.target_scaler_.var_[0])
+    save(reg, tmp_path / "m.snn")
+    loaded = load(tmp_path / "m.snn")
+    np.testing.assert_array_equal(loaded.predict(X), reg.predict(X))
+    assert np.isfinite(loaded.predict(X)).all()
+    for attr in ["mean_", "var_", "scale_"]:
+        np.testing.assert_array_equal(
+            getattr(loaded.scaler_, attr), getattr(reg.scaler_, attr)
+        )
+
+
 def test_loaded_model_can_be_warm_started(saved_classifier, classification_data):
     X, y = classification_data
     loaded = load(saved_classifier[1])
