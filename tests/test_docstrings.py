@@ -3,9 +3,8 @@
 import inspect
 import pydoc
 
+import numpydoc.validate as numpydoc_validate
 import pytest
-
-numpydoc_validate = pytest.importorskip("numpydoc.validate")
 
 #: Every public object, and the public methods that the package defines itself
 #: (methods inherited from scikit-learn, such as ``score``, ``get_params`` and

@@ -129,11 +129,10 @@ def test_each_compiled_net_gets_its_own_code_object():
     assert first.__self__ is net
 
 
-def test_compiled_fits_never_exhaust_the_recompile_limit(rng, monkeypatch):
+def test_compiled_fits_never_exhaust_the_recompile_limit(rng):
     # Every fit builds a new net and optimizer. If compiled code were shared
     # between nets, each fit would recompile it, and after recompile_limit
     # fits in one process torch.compile would give up and run eagerly.
-    monkeypatch.setattr(torch._dynamo.config, "recompile_limit", 2)
     messages = []
     handler = logging.Handler(level=logging.WARNING)
     handler.emit = lambda record: messages.append(record.getMessage())
@@ -142,13 +141,18 @@ def test_compiled_fits_never_exhaust_the_recompile_limit(rng, monkeypatch):
     X = rng.normal(size=(128, 4))
     y = X[:, 0] > 0
     params = {**FAST, "max_iter": 2, "early_stopping": False, "n_estimators": 1}
+    # torch's own patch: monkeypatch's undo deletes the entry from torch's
+    # config module instead of restoring it.
     try:
-        for seed in range(4):
-            _fit_quietly(
-                SNNClassifier(**{**params, "random_state": seed}, compile_step=True),
-                X,
-                y,
-            )
+        with torch._dynamo.config.patch(recompile_limit=2):
+            for seed in range(4):
+                _fit_quietly(
+                    SNNClassifier(
+                        **{**params, "random_state": seed}, compile_step=True
+                    ),
+                    X,
+                    y,
+                )
     finally:
         logger.removeHandler(handler)
     assert not [m for m in messages if "recompile_limit" in m]
