@@ -54,7 +54,7 @@ MEASURE = textwrap.dedent(
     output = getattr(model, method)(X)
     seconds = time.perf_counter() - start
     peak_after = status_mib("VmHWM")
-    widths = [n_features, *hidden, model.net_.module_.n_outputs]
+    widths = [n_features, *hidden, model.net_.module_.spec.n_outputs]
     batch = PREDICT_BATCH_SIZE * (2 * n_features + 2 * sum(widths)) * 8 / 2**20
     print(json.dumps({
         "estimator": kind, "method": method, "X dtype": dtype,

@@ -45,7 +45,7 @@ from skorch import NeuralNetClassifier
 from torch import nn
 
 from sklearn_snn import SNNClassifier
-from sklearn_snn._network import SELUNetwork
+from sklearn_snn._network import NetworkSpec, SELUNetwork
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 PREDICT_WARMUP = 10_000
@@ -68,7 +68,7 @@ def training_flops_per_sample(n_features, hidden, n_outputs):
 def skorch_default(X, y, hidden, batch_size, device):
     """Return ``train(n_epochs)`` for skorch's default loop: each epoch's seconds."""
     net = NeuralNetClassifier(
-        SELUNetwork(X.shape[1], hidden, 2, 0.05),
+        SELUNetwork(NetworkSpec(X.shape[1], hidden, 2, 0.05)),
         criterion=nn.CrossEntropyLoss,
         optimizer=torch.optim.AdamW,
         batch_size=batch_size,
@@ -87,7 +87,7 @@ def skorch_default(X, y, hidden, batch_size, device):
 
 def plain_torch(X, y, hidden, batch_size, device):
     """Return ``train(n_epochs)`` for a hand-written loop over data on the device."""
-    module = SELUNetwork(X.shape[1], hidden, 2, 0.05).to(device)
+    module = SELUNetwork(NetworkSpec(X.shape[1], hidden, 2, 0.05)).to(device)
     optimizer = torch.optim.AdamW(module.parameters())
     X_t = torch.as_tensor(X, device=device)
     y_t = torch.as_tensor(y, device=device)

@@ -31,7 +31,7 @@ from sklearn.datasets import make_classification
 from sklearn.preprocessing import StandardScaler
 from torch import nn
 
-from sklearn_snn._network import SELUNetwork
+from sklearn_snn._network import NetworkSpec, SELUNetwork
 from sklearn_snn.diagnostics import activation_stats
 
 DEPTH, WIDTH, DROPOUT = 32, 64, 0.1
@@ -56,7 +56,9 @@ def mlp(activation, dropout=None):
 
 def snn_with_plain_dropout():
     """The SNN, with each AlphaDropout replaced by ordinary dropout."""
-    net = SELUNetwork(n_features, (WIDTH,) * DEPTH, n_outputs=2, dropout=DROPOUT)
+    net = SELUNetwork(
+        NetworkSpec(n_features, (WIDTH,) * DEPTH, n_outputs=2, dropout=DROPOUT)
+    )
     for i, layer in enumerate(net.hidden):
         if isinstance(layer, nn.AlphaDropout):
             net.hidden[i] = nn.Dropout(DROPOUT)
@@ -66,7 +68,7 @@ def snn_with_plain_dropout():
 torch.manual_seed(0)
 networks = {
     "SNN (SELU, LeCun init, AlphaDropout)": SELUNetwork(
-        n_features, (WIDTH,) * DEPTH, n_outputs=2, dropout=DROPOUT
+        NetworkSpec(n_features, (WIDTH,) * DEPTH, n_outputs=2, dropout=DROPOUT)
     ),
     "ReLU MLP, default init": mlp(nn.ReLU),
     "SELU, default init": mlp(nn.SELU),

@@ -2,30 +2,31 @@
 
 ``fit`` validates the parameters and data, standardizes the inputs, builds the
 SELU network and trains it through the skorch seam in ``_training``. The
-subclasses only encode targets and decode outputs.
+subclasses declare what differs (the loss, how the members combine, the output
+layer's initialization, the validation score, the stratified split), encode
+targets and decode outputs.
 """
 
 from abc import abstractmethod
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, _fit_context, is_classifier
+from sklearn.base import BaseEstimator
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_array, check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _defaults
-from ._network import SELUNetwork
+from ._device import resolve_device, seeded_rng
+from ._network import NetworkSpec, SELUNetwork
+from ._predict import predict_outputs
 from ._preprocessing import fit_scaler, standardize, standardize_tensor
+from ._sklearn_compat import Interval, StrOptions, _fit_context
 from ._training import (
     TensorData,
     TrainingConfig,
     TrainValidData,
     fit_network,
-    predict_outputs,
-    resolve_device,
-    seeded_rng,
     training_history,
 )
 
@@ -68,9 +69,32 @@ class BaseSNN(BaseEstimator):
         "warm_start": ["boolean"],
     }
 
+    # What the subclasses declare:
+    #: the ``torch.nn`` loss class of training;
+    _criterion: type
+    #: how the ensemble combines its members (see ``NetworkSpec.combine``);
+    _combine: str
+    #: the output layer's initialization (see ``NetworkSpec.output_init``);
+    _output_init: str
+    #: ``score(y_pred, data) -> float``, the validation score per epoch;
+    _validation_score: staticmethod
+    #: whether ``y`` must be numeric;
+    _numeric_targets: bool
+    #: the fitted attributes of the targets, each with its kind for
+    #: ``persistence``: ``'labels'``, ``'int'`` or ``'scaler'``.
+    _fitted_target_attributes: dict
+
     @abstractmethod
     def _encode_targets(self, y, sample_weight, reset):
         """Return (targets for the network, sample weights, number of outputs)."""
+
+    @abstractmethod
+    def _stratify_on(self, targets):
+        """Return the labels that the validation split is stratified on, or None."""
+
+    @abstractmethod
+    def _fitted_n_outputs(self):
+        """Return the number of network outputs that the fitted targets need."""
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -101,7 +125,7 @@ class BaseSNN(BaseEstimator):
             reset=not warm,
             dtype=[np.float64, np.float32],
             multi_output=True,
-            y_numeric=not is_classifier(self),
+            y_numeric=self._numeric_targets,
         )
         sample_weight = _check_sample_weight(sample_weight, X.shape[0])
         targets, sample_weight, n_outputs = self._encode_targets(
@@ -126,10 +150,12 @@ class BaseSNN(BaseEstimator):
             ),
         )
         config = TrainingConfig(
+            criterion=self._criterion,
+            validation_score=self._validation_score,
             batch_size=self._effective_batch_size(len(train)),
-            learning_rate=self.learning_rate_init,
-            weight_decay=self.alpha,
-            max_epochs=self.max_iter,
+            learning_rate_init=self.learning_rate_init,
+            alpha=self.alpha,
+            max_iter=self.max_iter,
             n_iter_no_change=self.n_iter_no_change,
             min_steps_no_change=_defaults.MIN_STEPS_NO_CHANGE,
             tol=self.tol,
@@ -139,26 +165,21 @@ class BaseSNN(BaseEstimator):
             weight_constraint=self.weight_constraint,
             **self._feature_sparsity_config(),
         )
-        network_spec = (
-            X.shape[1],
-            hidden_layer_sizes,
-            n_outputs,
-            self.dropout,
-            self.n_estimators,
-            "probabilities" if is_classifier(self) else "outputs",
-            self._output_init,
+        spec = NetworkSpec(
+            n_features=X.shape[1],
+            hidden_layer_sizes=hidden_layer_sizes,
+            n_outputs=n_outputs,
+            dropout=self.dropout,
+            n_estimators=self.n_estimators,
+            combine=self._combine,
+            output_init=self._output_init,
         )
         if warm:
-            self._check_warm_start(network_spec)
+            self._check_warm_start(spec)
         with seeded_rng(int(rng.randint(np.iinfo(np.int32).max)), self.device_):
-            module = None if warm else SELUNetwork(*network_spec)
+            module = None if warm else SELUNetwork(spec)
             self.net_ = fit_network(
-                module,
-                data,
-                classification=is_classifier(self),
-                config=config,
-                device=self.device_,
-                net=self.net_ if warm else None,
+                module, data, config, self.device_, net=self.net_ if warm else None
             )
         self.loss_curve_, self.validation_scores_, self.best_validation_score_ = (
             training_history(self.net_)
@@ -191,21 +212,19 @@ class BaseSNN(BaseEstimator):
             )
         return tuple(int(s) for s in sizes)
 
-    def _check_warm_start(self, network_spec):
-        module = self.net_.module_
-        previous = (
-            module.n_features,
-            module.hidden_layer_sizes,
-            module.n_outputs,
-            module.dropout,
-            module.n_estimators,
-        )
-        if previous != network_spec[:5]:
+    def _check_warm_start(self, spec):
+        previous = self.net_.module_.spec
+        if previous != spec:
+            changes = ", ".join(
+                f"{name} from {getattr(previous, name)!r} to {getattr(spec, name)!r}"
+                for name in ("n_features", "hidden_layer_sizes", "n_outputs")
+                + ("dropout", "n_estimators")
+                if getattr(previous, name) != getattr(spec, name)
+            )
             raise ValueError(
-                "warm_start=True continues training the fitted network, but "
-                "(n_features, hidden_layer_sizes, n_outputs, dropout, n_estimators) "
-                f"changed from {previous} to {network_spec[:5]}. Set "
-                "warm_start=False to fit a new network."
+                "warm_start=True continues training the fitted network, but its "
+                f"architecture changed: {changes}. Set warm_start=False to fit a "
+                "new network."
             )
 
     def _effective_batch_size(self, n_train):
@@ -228,12 +247,13 @@ class BaseSNN(BaseEstimator):
             max(1, round(self.validation_fraction * n_samples)), n_samples - 1
         )
         split_seed = rng.randint(np.iinfo(np.int32).max)
-        if is_classifier(self):
+        stratify = self._stratify_on(targets)
+        if stratify is not None:
             try:
                 return train_test_split(
                     indices,
                     test_size=n_valid,
-                    stratify=targets,
+                    stratify=stratify,
                     random_state=split_seed,
                 )
             except ValueError:
@@ -250,7 +270,8 @@ class BaseSNN(BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
         return predict_outputs(
-            self.net_,
+            self.net_.module_,
+            self.device_,
             X,
             lambda rows, device: standardize_tensor(self.scaler_, rows, device),
             activation=activation,

@@ -3,8 +3,8 @@
 from numbers import Number
 
 import numpy as np
+import torch
 from sklearn.base import ClassifierMixin
-from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
@@ -12,6 +12,8 @@ from sklearn.utils.validation import column_or_1d
 from . import _defaults
 from ._base import BaseSNN
 from ._docstrings import fill_shared_sections
+from ._sklearn_compat import StrOptions
+from ._training import weighted_accuracy
 
 
 @fill_shared_sections
@@ -71,7 +73,14 @@ class SNNClassifier(ClassifierMixin, BaseSNN):
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
 
+    _criterion = torch.nn.CrossEntropyLoss
+    _combine = "probabilities"
     _output_init = _defaults.CLASSIFIER_OUTPUT_INIT
+    _validation_score = staticmethod(weighted_accuracy)
+    _numeric_targets = False
+    #: Fitted attributes of the targets, and what kind of data each one is
+    #: (for ``save`` and ``load``).
+    _fitted_target_attributes = {"classes_": "labels"}
 
     def __init__(
         self,
@@ -143,6 +152,12 @@ class SNNClassifier(ClassifierMixin, BaseSNN):
             )
             sample_weight = sample_weight * weights[targets]
         return targets, sample_weight, len(self.classes_)
+
+    def _stratify_on(self, targets):
+        return targets
+
+    def _fitted_n_outputs(self):
+        return len(self.classes_)
 
     def predict_proba(self, X):
         """Predict class probabilities.

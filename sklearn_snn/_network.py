@@ -19,17 +19,12 @@ batches; their initializations and dropout masks differ.
 """
 
 import math
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
 
-#: SELU's ``lambda``, its slope for positive inputs, and ``alpha``.
-SELU_LAMBDA, SELU_ALPHA = 1.0507009873554805, 1.6732632423543772
-#: SELU's negative saturation value, ``-lambda * alpha``: where AlphaDropout
-#: sets the units it drops.
-SELU_SATURATION = -SELU_LAMBDA * SELU_ALPHA
-#: Slopes below this are rounding error around SELU's saturation: zero.
-_ZERO_SLOPE = 1e-6
+from ._selu import selu_alpha_dropout
 
 
 def lecun_normal_(weight):
@@ -101,113 +96,9 @@ class EnsembleLinear(nn.Module):
         )
 
 
-def _int32(value):
-    """Return an unsigned 32-bit constant as the int32 with the same bits."""
-    return value - (1 << 32) if value >= 1 << 31 else value
-
-
-#: The golden-ratio increment of a Weyl sequence and the two multipliers of
-#: MurmurHash3's 32-bit finalizer (``fmix32``).
-_GOLDEN, _FMIX_1, _FMIX_2 = map(_int32, (0x9E3779B9, 0x85EBCA6B, 0xC2B2AE35))
-
-
-def _hashed_keep_mask(shape, seed, p):
-    """Return a boolean mask that keeps each element with probability ``1 - p``.
-
-    Element ``i`` is kept when the top 24 of the 32 bits of
-    ``fmix32(i * golden + seed)`` exceed ``p * 2**24``. This is a
-    counter-based generator: elementwise integer arithmetic on int32 tensors
-    (which wrap around), so that torch.compile fuses it into the kernel that
-    uses the mask, and so that the same seed gives the same mask again.
-    ``>>`` on int32 is an arithmetic shift; the masks after it make it the
-    logical shift of ``fmix32``.
-    """
-    h = torch.arange(math.prod(shape), dtype=torch.int32).view(shape) * _GOLDEN + seed
-    h = h ^ ((h >> 16) & 0xFFFF)
-    h = h * _FMIX_1
-    h = h ^ ((h >> 13) & 0x7FFFF)
-    h = h * _FMIX_2
-    h = h ^ ((h >> 16) & 0xFFFF)
-    return ((h >> 8) & 0xFFFFFF) >= round(p * (1 << 24))
-
-
-def _alpha_dropout_affine(p):
-    """Return AlphaDropout's ``(scale, shift)``, applied after a unit is dropped.
-
-    A dropped unit is set to SELU's saturation value; then ``scale * x +
-    shift`` restores mean 0 and variance 1 (Klambauer et al., 2017).
-    """
-    scale = ((1 - p) * (1 + p * SELU_SATURATION**2)) ** -0.5
-    return scale, -scale * SELU_SATURATION * p
-
-
-class _SELUAlphaDropout(torch.autograd.Function):
-    """SELU, then AlphaDropout with a hashed mask, differentiated from its output.
-
-    The backward pass needs only the output, which the next layer's weight
-    gradient keeps anyway: inverting the affine map gives the SELU value
-    ``s`` of a kept unit, and SELU's slope is ``lambda`` where ``s > 0`` and
-    ``s + lambda * alpha`` elsewhere (the form torch uses for an in-place
-    SELU). A dropped unit holds the saturation value ``-lambda * alpha``,
-    where that slope is zero, so it gets no gradient. Slopes within rounding
-    of zero are set to zero, which also covers kept units deep in
-    saturation (inputs below about -14, whose true slope is under 1e-6).
-    Neither the mask nor an exponential is recomputed.
-    """
-
-    @staticmethod
-    def forward(X, seed, p):
-        activations = torch.selu(X)
-        if not p:
-            return activations
-        scale, shift = _alpha_dropout_affine(p)
-        keep = _hashed_keep_mask(X.shape, seed, p)
-        return scale * torch.where(keep, activations, SELU_SATURATION) + shift
-
-    @staticmethod
-    def setup_context(ctx, inputs, output):
-        ctx.p = inputs[2]
-        ctx.save_for_backward(output)
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        (output,) = ctx.saved_tensors
-        scale, shift = _alpha_dropout_affine(ctx.p)
-        activations = (output - shift) / scale
-        slope = torch.where(activations > 0, SELU_LAMBDA, activations - SELU_SATURATION)
-        slope = torch.where(slope > _ZERO_SLOPE, slope, 0.0)
-        return grad_output * (scale * slope), None, None
-
-
-def selu_alpha_dropout(X, p):
-    """Apply SELU, then AlphaDropout at rate ``p``, as one compiled CPU kernel.
-
-    This is the hidden layers' ``SELU -> AlphaDropout`` in the form that
-    ``torch.compile`` turns into one fast loop on the CPU. The mask comes from
-    a counter-based hash of each element's index and a seed drawn from torch's
-    generator: torch's own mask (``bernoulli_``) runs on a single thread on
-    CPUs other than Intel's and took a quarter of a compiled step of a 4x256
-    network on a 2-core AMD EPYC. The gradient is computed from the output
-    (see ``_SELUAlphaDropout``): recomputing the SELU's exponential and the
-    mask in the backward pass cost a tenth of that step.
-
-    Parameters
-    ----------
-    X : torch.Tensor
-        Pre-activations of a hidden layer, fewer than ``2**31`` elements.
-    p : float
-        Dropout rate; 0 applies the SELU alone.
-
-    Returns
-    -------
-    torch.Tensor of the same shape
-    """
-    seed = torch.randint(-(1 << 31), 1 << 31, (), dtype=torch.int32) if p else None
-    return _SELUAlphaDropout.apply(X, seed, p)
-
-
-class SELUNetwork(nn.Module):
-    """Fully connected SELU networks with AlphaDropout and LeCun-normal init.
+@dataclass(frozen=True)
+class NetworkSpec:
+    """The architecture of a :class:`SELUNetwork`.
 
     Parameters
     ----------
@@ -221,13 +112,34 @@ class SELUNetwork(nn.Module):
         AlphaDropout rate after each hidden layer; 0 disables it.
     n_estimators : int, default=1
         Number of independent networks trained together.
-    average : {'outputs', 'probabilities'}, default='outputs'
-        How :meth:`forward` combines the members: the mean of their outputs
-        (regression), or the log of the mean of their softmax probabilities
-        (classification; a softmax of the result gives the mean).
+    combine : {'outputs', 'probabilities'}, default='outputs'
+        How :meth:`SELUNetwork.forward` combines the members: the mean of
+        their outputs (regression), or the log of the mean of their softmax
+        probabilities (classification; a softmax of the result gives the
+        mean).
     output_init : {'lecun', 'zero'}, default='lecun'
         Initial weights of the output layer: LeCun-normal like the hidden
-        layers, or zero, so that the untrained network outputs 0.
+        layers, or zero, so that the untrained network outputs 0. It matters
+        only at initialization, so two specs that differ only in it compare
+        equal.
+    """
+
+    n_features: int
+    hidden_layer_sizes: tuple
+    n_outputs: int
+    dropout: float
+    n_estimators: int = 1
+    combine: str = "outputs"
+    output_init: str = field(default="lecun", compare=False)
+
+
+class SELUNetwork(nn.Module):
+    """Fully connected SELU networks with AlphaDropout and LeCun-normal init.
+
+    Parameters
+    ----------
+    spec : NetworkSpec
+        The architecture.
 
     Attributes
     ----------
@@ -237,39 +149,21 @@ class SELUNetwork(nn.Module):
         among the members (``feature_sparsity='auto'``).
     """
 
-    #: A class attribute too, so that networks pickled before it existed
-    #: still predict.
-    kept_members = None
-
-    def __init__(
-        self,
-        n_features,
-        hidden_layer_sizes,
-        n_outputs,
-        dropout,
-        n_estimators=1,
-        average="outputs",
-        output_init="lecun",
-    ):
+    def __init__(self, spec):
         super().__init__()
-        self.n_features = n_features
-        self.hidden_layer_sizes = tuple(hidden_layer_sizes)
-        self.n_outputs = n_outputs
-        self.dropout = dropout
-        self.n_estimators = n_estimators
-        self.average = average
+        self.spec = spec
         self.kept_members = None
         layers = []
-        fan_in = n_features
-        for width in hidden_layer_sizes:
-            layers.append(EnsembleLinear(fan_in, width, n_estimators))
+        fan_in = spec.n_features
+        for width in spec.hidden_layer_sizes:
+            layers.append(EnsembleLinear(fan_in, width, spec.n_estimators))
             layers.append(nn.SELU())
-            if dropout > 0:
-                layers.append(nn.AlphaDropout(dropout))
+            if spec.dropout > 0:
+                layers.append(nn.AlphaDropout(spec.dropout))
             fan_in = width
         self.hidden = nn.Sequential(*layers)
-        self.output = EnsembleLinear(fan_in, n_outputs, n_estimators)
-        if output_init == "zero":
+        self.output = EnsembleLinear(fan_in, spec.n_outputs, spec.n_estimators)
+        if spec.output_init == "zero":
             nn.init.zeros_(self.output.weight)
 
     def member_outputs(self, X):
@@ -289,7 +183,7 @@ class SELUNetwork(nn.Module):
             return self.output(self.hidden(X))
         for layer in self.hidden:
             if isinstance(layer, EnsembleLinear):
-                X = selu_alpha_dropout(layer(X), self.dropout)
+                X = selu_alpha_dropout(layer(X), self.spec.dropout)
         return self.output(X)
 
     def _fuses_activations(self, X):
@@ -299,7 +193,8 @@ class SELUNetwork(nn.Module):
         for a GPU, or under bf16 autocast, whose rounding would blur the
         output the gradient is computed from, the layers are torch's own.
         """
-        largest_layer = self.n_estimators * X.shape[-2] * max(self.hidden_layer_sizes)
+        spec = self.spec
+        largest_layer = spec.n_estimators * X.shape[-2] * max(spec.hidden_layer_sizes)
         return (
             self.training
             and torch.compiler.is_compiling()
@@ -342,7 +237,7 @@ class SELUNetwork(nn.Module):
             outputs = outputs[list(self.kept_members)]
         if outputs.shape[0] == 1:
             return outputs[0]
-        if self.average == "probabilities":
+        if self.spec.combine == "probabilities":
             log_probabilities = torch.log_softmax(outputs.float(), dim=-1)
             return torch.logsumexp(log_probabilities, dim=0) - math.log(
                 outputs.shape[0]

@@ -1,12 +1,14 @@
 """SNNRegressor: a self-normalizing neural network for regression."""
 
 import numpy as np
+import torch
 from sklearn.base import RegressorMixin
 
 from . import _defaults
 from ._base import BaseSNN
 from ._docstrings import fill_shared_sections
 from ._preprocessing import fit_scaler, standardize
+from ._training import weighted_r2
 
 
 @fill_shared_sections
@@ -61,7 +63,14 @@ class SNNRegressor(RegressorMixin, BaseSNN):
     (2,)
     """
 
+    _criterion = torch.nn.MSELoss
+    _combine = "outputs"
     _output_init = _defaults.REGRESSOR_OUTPUT_INIT
+    _validation_score = staticmethod(weighted_r2)
+    _numeric_targets = True
+    #: Fitted attributes of the targets, and what kind of data each one is
+    #: (for ``save`` and ``load``).
+    _fitted_target_attributes = {"n_outputs_": "int", "target_scaler_": "scaler"}
 
     def __init__(
         self,
@@ -120,6 +129,12 @@ class SNNRegressor(RegressorMixin, BaseSNN):
             )
         targets = standardize(self.target_scaler_, y_2d, what="y")
         return targets, sample_weight, self.n_outputs_
+
+    def _stratify_on(self, targets):
+        return None
+
+    def _fitted_n_outputs(self):
+        return self.n_outputs_
 
     def predict(self, X):
         """Predict targets.

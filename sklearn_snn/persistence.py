@@ -7,34 +7,42 @@ fitted state: feature names, classes, scaler statistics, training curves) and
 safetensors only; nothing is unpickled, so a file cannot run code.
 """
 
+import dataclasses
 import json
 import zipfile
-from numbers import Integral
 
 import numpy as np
 import safetensors.torch
 import sklearn
 import torch
-from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
 from ._classifier import SNNClassifier
-from ._network import SELUNetwork
+from ._device import resolve_device, seeded_rng
+from ._model_json import (
+    fitted_from_json,
+    fitted_to_json,
+    params_from_json,
+    params_to_json,
+    scalar,
+)
+from ._network import NetworkSpec, SELUNetwork
 from ._regressor import SNNRegressor
-from ._training import net_for_prediction, resolve_device, seeded_rng
+from ._training import net_for_prediction
 
 #: Name written in every file, so that other zip archives are refused.
 FORMAT_NAME = "sklearn-snn"
-#: Version of the file layout; files with a larger number are refused.
-#: Version 2 added ensembles (``n_estimators``), version 3 the members an
-#: ensemble keeps (``kept_members``); files of earlier versions still load.
+#: Version of the file layout, the first that a release reads; files of any
+#: other version are refused.
 FORMAT_VERSION = 3
+#: The architecture fields stored in a file; the others follow from the
+#: estimator's class.
+_NETWORK_FIELDS = ("n_features", "hidden_layer_sizes", "n_outputs", "dropout")
+_NETWORK_FIELDS += ("n_estimators",)
 
 _METADATA = "metadata.json"
 _WEIGHTS = "weights.safetensors"
 _ESTIMATORS = {cls.__name__: cls for cls in (SNNClassifier, SNNRegressor)}
-#: Label dtypes that JSON lists round-trip: bool, int, uint, float, str, object.
-_LABEL_KINDS = "biufUO"
 
 
 def save(estimator, path):
@@ -105,18 +113,19 @@ def save(estimator, path):
         "format_version": FORMAT_VERSION,
         "versions": _library_versions(),
         "estimator": name,
-        "params": _params_to_json(estimator.get_params(deep=False)),
+        "params": params_to_json(estimator.get_params(deep=False)),
         "network": {
-            "n_features": module.n_features,
-            "hidden_layer_sizes": list(module.hidden_layer_sizes),
-            "n_outputs": module.n_outputs,
-            "dropout": module.dropout,
-            "n_estimators": module.n_estimators,
+            **{
+                name: scalar(value)
+                for name, value in dataclasses.asdict(module.spec).items()
+                if name in _NETWORK_FIELDS
+            },
+            "hidden_layer_sizes": list(module.spec.hidden_layer_sizes),
             "kept_members": (
                 None if module.kept_members is None else list(module.kept_members)
             ),
         },
-        "fitted": _fitted_to_json(estimator),
+        "fitted": fitted_to_json(estimator),
     }
     state = {
         key: value.detach().to("cpu").contiguous()
@@ -186,41 +195,33 @@ def load(path, device="cpu"):
     metadata, weights = _read_archive(path)
     try:
         estimator = _ESTIMATORS[metadata["estimator"]]()
-        params = _params_from_json(metadata["params"])
-        if metadata["format_version"] == 1:
-            # Version 1 predates ensembles: its networks are single.
-            params.setdefault("n_estimators", 1)
-        estimator.set_params(**params)
+        estimator.set_params(**params_from_json(metadata["params"]))
         spec = metadata["network"]
         with seeded_rng(0, "cpu"):
             module = SELUNetwork(
-                int(spec["n_features"]),
-                tuple(int(width) for width in spec["hidden_layer_sizes"]),
-                int(spec["n_outputs"]),
-                float(spec["dropout"]),
-                n_estimators=int(spec.get("n_estimators", 1)),
-                average=(
-                    "probabilities"
-                    if isinstance(estimator, SNNClassifier)
-                    else "outputs"
-                ),
+                NetworkSpec(
+                    n_features=int(spec["n_features"]),
+                    hidden_layer_sizes=tuple(
+                        int(width) for width in spec["hidden_layer_sizes"]
+                    ),
+                    n_outputs=int(spec["n_outputs"]),
+                    dropout=float(spec["dropout"]),
+                    n_estimators=int(spec["n_estimators"]),
+                    combine=estimator._combine,
+                    output_init=estimator._output_init,
+                )
             )
-        if metadata["format_version"] == 1:
-            # Version 1 held one network, with torch.nn.Linear's weight shapes.
-            weights = {key: value.unsqueeze(0) for key, value in weights.items()}
         module.load_state_dict(weights, strict=True)
         kept = spec.get("kept_members")
         module.kept_members = None if kept is None else _member_indices(kept, module)
-        _fitted_from_json(estimator, metadata["fitted"])
+        fitted_from_json(estimator, metadata["fitted"])
         _check_consistent(estimator, module)
     except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as exc:
         raise ValueError(
             f"{path} is not a valid sklearn-snn model file: {exc!r}"
         ) from exc
     estimator.device_ = device
-    estimator.net_ = net_for_prediction(
-        module, classification=isinstance(estimator, SNNClassifier), device=device
-    )
+    estimator.net_ = net_for_prediction(module, estimator._criterion, device)
     return estimator
 
 
@@ -255,6 +256,13 @@ def _read_archive(path):
             version = metadata.get("format_version")
             if not isinstance(version, int) or version < 1:
                 raise ValueError(f"{path} has an invalid format_version {version!r}.")
+            if version < FORMAT_VERSION:
+                raise ValueError(
+                    f"{path} has format version {version}, written by a "
+                    "development version of sklearn-snn before its first release; "
+                    f"this one reads version {FORMAT_VERSION}. Fit and save the "
+                    "model again."
+                )
             if version > FORMAT_VERSION:
                 raise ValueError(
                     f"{path} has format version {version}, written by a newer "
@@ -288,161 +296,29 @@ def _library_versions():
     }
 
 
-def _params_to_json(params):
-    params = dict(params)
-    sizes = params["hidden_layer_sizes"]
-    params["hidden_layer_sizes"] = (
-        int(sizes) if isinstance(sizes, Integral) else [int(s) for s in sizes]
-    )
-    if not isinstance(params["random_state"], (Integral, type(None))):
-        params["random_state"] = None
-    elif params["random_state"] is not None:
-        params["random_state"] = int(params["random_state"])
-    class_weight = params.get("class_weight")
-    if isinstance(class_weight, dict):
-        # JSON keys are strings; pairs keep the label's type.
-        params["class_weight"] = {
-            "pairs": [[_scalar(k), _scalar(v)] for k, v in class_weight.items()]
-        }
-    out = {key: _scalar(value) for key, value in params.items()}
-    try:
-        json.dumps(out)
-    except TypeError as exc:
-        raise TypeError(f"A parameter cannot be stored as JSON: {exc}") from exc
-    return out
-
-
-def _params_from_json(params):
-    params = dict(params)
-    if isinstance(params.get("hidden_layer_sizes"), list):
-        params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
-    class_weight = params.get("class_weight")
-    if isinstance(class_weight, dict):
-        params["class_weight"] = {key: value for key, value in class_weight["pairs"]}
-    return params
-
-
-def _scalar(value):
-    return value.item() if isinstance(value, np.generic) else value
-
-
-def _array_to_json(array):
-    array = np.asarray(array)
-    if array.dtype.kind not in _LABEL_KINDS:
-        raise TypeError(f"Arrays of dtype {array.dtype} cannot be stored as JSON.")
-    values = array.tolist()
-    try:
-        json.dumps(values)
-    except TypeError as exc:
-        raise TypeError(f"Values cannot be stored as JSON: {exc}") from exc
-    return {"dtype": array.dtype.str, "values": values}
-
-
-def _array_from_json(stored):
-    dtype = np.dtype(stored["dtype"])
-    if dtype.kind not in _LABEL_KINDS:
-        raise ValueError(f"unsupported dtype {dtype}")
-    return np.array(stored["values"], dtype=dtype)
-
-
-def _scaler_to_json(scaler):
-    seen = scaler.n_samples_seen_
-    return {
-        "mean": _array_to_json(scaler.mean_),
-        "var": _array_to_json(scaler.var_),
-        "scale": _array_to_json(scaler.scale_),
-        "n_samples_seen": _array_to_json(seen)
-        if isinstance(seen, np.ndarray)
-        else _scalar(seen),
-    }
-
-
-def _scaler_from_json(stored):
-    scaler = StandardScaler()
-    scaler.mean_ = _array_from_json(stored["mean"]).astype(np.float64)
-    scaler.var_ = _array_from_json(stored["var"]).astype(np.float64)
-    scaler.scale_ = _array_from_json(stored["scale"]).astype(np.float64)
-    seen = stored["n_samples_seen"]
-    scaler.n_samples_seen_ = _array_from_json(seen) if isinstance(seen, dict) else seen
-    scaler.n_features_in_ = len(scaler.mean_)
-    return scaler
-
-
-def _fitted_to_json(estimator):
-    fitted = {
-        "n_features_in": int(estimator.n_features_in_),
-        "scaler": _scaler_to_json(estimator.scaler_),
-        "device": estimator.device_,
-        "n_iter": int(estimator.n_iter_),
-        "loss_curve": [float(v) for v in estimator.loss_curve_],
-        "validation_scores": None
-        if estimator.validation_scores_ is None
-        else [float(v) for v in estimator.validation_scores_],
-        "best_validation_score": None
-        if estimator.best_validation_score_ is None
-        else float(estimator.best_validation_score_),
-    }
-    if hasattr(estimator, "feature_names_in_"):
-        fitted["feature_names_in"] = _array_to_json(estimator.feature_names_in_)
-    if isinstance(estimator, SNNClassifier):
-        fitted["classes"] = _array_to_json(estimator.classes_)
-    else:
-        fitted["n_outputs"] = int(estimator.n_outputs_)
-        fitted["target_scaler"] = _scaler_to_json(estimator.target_scaler_)
-    return fitted
-
-
-def _fitted_from_json(estimator, fitted):
-    estimator.n_features_in_ = int(fitted["n_features_in"])
-    estimator.scaler_ = _scaler_from_json(fitted["scaler"])
-    if estimator.scaler_.n_features_in_ != estimator.n_features_in_:
-        raise ValueError("the scaler does not match n_features_in")
-    if "feature_names_in" in fitted:
-        estimator.feature_names_in_ = _array_from_json(
-            fitted["feature_names_in"]
-        ).astype(object)
-    estimator.n_iter_ = int(fitted["n_iter"])
-    estimator.loss_curve_ = [float(v) for v in fitted["loss_curve"]]
-    scores = fitted["validation_scores"]
-    estimator.validation_scores_ = None if scores is None else list(map(float, scores))
-    best = fitted["best_validation_score"]
-    estimator.best_validation_score_ = None if best is None else float(best)
-    if isinstance(estimator, SNNClassifier):
-        estimator.classes_ = _array_from_json(fitted["classes"])
-    else:
-        estimator.n_outputs_ = int(fitted["n_outputs"])
-        estimator.target_scaler_ = _scaler_from_json(fitted["target_scaler"])
-
-
 def _member_indices(kept, module):
     indices = tuple(int(i) for i in kept)
-    if not indices or not all(0 <= i < module.n_estimators for i in indices):
+    if not indices or not all(0 <= i < module.spec.n_estimators for i in indices):
         raise ValueError(
             f"kept_members {kept!r} does not name members of an ensemble of "
-            f"{module.n_estimators}."
+            f"{module.spec.n_estimators}."
         )
     return indices
 
 
 def _check_consistent(estimator, module):
     """Refuse a file whose parts disagree, instead of failing at predict."""
-    n_outputs = (
-        len(estimator.classes_)
-        if isinstance(estimator, SNNClassifier)
-        else estimator.n_outputs_
-    )
+    n_features, n_outputs = module.spec.n_features, module.spec.n_outputs
     sizes = {
-        "n_features_in": (estimator.n_features_in_, module.n_features),
-        "scaler": (len(estimator.scaler_.scale_), module.n_features),
-        "n_outputs": (n_outputs, module.n_outputs),
+        "n_features_in": (estimator.n_features_in_, n_features),
+        "scaler": (len(estimator.scaler_.scale_), n_features),
+        "n_outputs": (estimator._fitted_n_outputs(), n_outputs),
     }
-    if isinstance(estimator, SNNRegressor):
-        sizes["target_scaler"] = (len(estimator.target_scaler_.scale_), n_outputs)
+    for attribute, kind in estimator._fitted_target_attributes.items():
+        if kind == "scaler":
+            sizes[attribute] = (len(getattr(estimator, attribute).scale_), n_outputs)
     if hasattr(estimator, "feature_names_in_"):
-        sizes["feature_names_in"] = (
-            len(estimator.feature_names_in_),
-            module.n_features,
-        )
+        sizes["feature_names_in"] = (len(estimator.feature_names_in_), n_features)
     for name, (found, expected) in sizes.items():
         if found != expected:
             raise ValueError(f"{name} has size {found}, the network {expected}")

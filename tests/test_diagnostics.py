@@ -6,7 +6,7 @@ from sklearn.exceptions import NotFittedError
 from torch import nn
 
 from sklearn_snn import SNNClassifier, SNNRegressor
-from sklearn_snn._network import SELUNetwork
+from sklearn_snn._network import NetworkSpec, SELUNetwork
 from sklearn_snn.diagnostics import ActivationStats, activation_stats
 
 DEPTH = 16
@@ -26,7 +26,7 @@ def relu_mlp(width, depth):
 
 def test_snn_at_initialization_stays_near_mean_0_variance_1(gaussian_inputs):
     torch.manual_seed(0)
-    net = SELUNetwork(64, (128,) * DEPTH, n_outputs=1, dropout=0.05)
+    net = SELUNetwork(NetworkSpec(64, (128,) * DEPTH, n_outputs=1, dropout=0.05))
     stats = activation_stats(net, gaussian_inputs)
     assert isinstance(stats, ActivationStats)
     np.testing.assert_array_equal(stats.layer, np.arange(1, DEPTH + 1))
@@ -44,7 +44,7 @@ def test_relu_mlp_with_default_init_drifts_away(gaussian_inputs):
 
 
 def test_module_is_not_changed(gaussian_inputs):
-    net = SELUNetwork(64, (32, 32), n_outputs=1, dropout=0.1).train()
+    net = SELUNetwork(NetworkSpec(64, (32, 32), n_outputs=1, dropout=0.1)).train()
     before = {k: v.clone() for k, v in net.state_dict().items()}
     activation_stats(net, gaussian_inputs)
     assert net.training
@@ -95,13 +95,13 @@ def test_wrong_number_of_features_raises_value_error(classification_data):
 
 
 def test_module_with_wrong_input_width_raises_value_error(gaussian_inputs):
-    net = SELUNetwork(64, (8,), n_outputs=1, dropout=0.0)
+    net = SELUNetwork(NetworkSpec(64, (8,), n_outputs=1, dropout=0.0))
     with pytest.raises(ValueError, match="cannot run"):
         activation_stats(net, gaussian_inputs[:, :10])
 
 
 def test_one_dimensional_input_raises_value_error():
-    net = SELUNetwork(4, (8,), n_outputs=1, dropout=0.0)
+    net = SELUNetwork(NetworkSpec(4, (8,), n_outputs=1, dropout=0.0))
     with pytest.raises(ValueError, match="2D"):
         activation_stats(net, np.zeros(4))
 
@@ -125,7 +125,7 @@ def test_activation_types_choose_the_measured_layers(gaussian_inputs):
 
 def test_training_mode_activates_dropout(gaussian_inputs):
     torch.manual_seed(0)
-    net = SELUNetwork(64, (128,) * 8, n_outputs=1, dropout=0.0)
+    net = SELUNetwork(NetworkSpec(64, (128,) * 8, n_outputs=1, dropout=0.0))
     with_dropout = []
     for layer in net.hidden:
         with_dropout.append(layer)

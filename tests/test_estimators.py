@@ -19,7 +19,7 @@ from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_snn import SNNClassifier, SNNRegressor, _defaults, _training
+from sklearn_snn import SNNClassifier, SNNRegressor, _defaults, _predict
 from sklearn_snn._network import EnsembleLinear
 
 ESTIMATORS = [SNNClassifier, SNNRegressor]
@@ -118,7 +118,7 @@ def test_predictions_are_computed_in_batches(
     X, y = _data_for(Estimator, classification_data, regression_data)
     model = Estimator(**FAST).fit(X, y)
     whole = model.predict(X)
-    monkeypatch.setattr(_training, "PREDICT_BATCH_SIZE", 7)
+    monkeypatch.setattr(_predict, "PREDICT_BATCH_SIZE", 7)
     np.testing.assert_allclose(model.predict(X), whole, rtol=1e-12)
 
 
@@ -337,7 +337,7 @@ def test_set_params_then_refit(classification_data):
     clf = SNNClassifier(**FAST).fit(X, y)
     clf.set_params(hidden_layer_sizes=(7,))
     clf.fit(X, y)
-    assert clf.net_.module_.hidden_layer_sizes == (7,)
+    assert clf.net_.module_.spec.hidden_layer_sizes == (7,)
     assert clf.get_params()["hidden_layer_sizes"] == (7,)
 
 
@@ -405,7 +405,7 @@ def test_ensemble_members_differ_and_predictions_average_them(
     X, y = _data_for(Estimator, classification_data, regression_data)
     model = Estimator(**FAST, n_estimators=3).fit(X, y)
     module = model.net_.module_
-    assert module.n_estimators == 3
+    assert module.spec.n_estimators == 3
     first_layer = module.hidden[0].weight
     assert not torch.equal(first_layer[0], first_layer[1])
     with torch.no_grad():
@@ -484,8 +484,8 @@ def test_pickle_and_joblib_round_trip(
 def test_pickle_does_not_carry_training_buffers(classification_data):
     X, y = classification_data
     clf = SNNClassifier(**FAST).fit(X, y)
-    monitor = dict(clf.net_.callbacks_)["monitor"]
-    assert monitor.restore_state_ is None
+    early_stopping = dict(clf.net_.callbacks_)["early_stopping"]
+    assert early_stopping.restore_state_ is None
     size = len(pickle.dumps(clf))
     n_parameters = sum(p.numel() for p in clf.net_.module_.parameters())
     # Weights plus Adam's two moments, and some bookkeeping.
@@ -721,30 +721,6 @@ def test_only_the_regressor_chooses_feature_sparsity_by_default():
     assert noise_norms(reg)[[1, 3]].max() < 0.1
     assert noise_norms(reg)[[0, 2]].min() > 0.5
     assert noise_norms(clf).min() > 0.5
-
-
-@pytest.mark.parametrize("classification", [True, False])
-def test_select_members_keeps_the_half_that_validates_best(classification, rng):
-    X = rng.normal(size=(200, 4))
-    y = (X[:, 0] > 0).astype(int) if classification else X[:, 0]
-    Estimator = SNNClassifier if classification else SNNRegressor
-    model = Estimator(**FAST, n_estimators=4).fit(X, y)
-    net = model.net_
-    targets = y if classification else ((y - y.mean()) / y.std())[:, None]
-    valid = _training.TensorData.from_arrays(
-        model.scaler_.transform(X).astype(np.float32), targets, np.ones(200), "cpu"
-    )
-    output = net.module_.output
-    for spoiled, kept in (([0, 2], (1, 3)), ([1, 3], (0, 2))):
-        saved = output.bias.detach().clone()
-        with torch.no_grad():
-            output.bias[spoiled, 0] += 10.0
-        _training.select_members(net, valid)
-        assert net.module_.kept_members == kept
-        with torch.no_grad():
-            output.bias.copy_(saved)
-    _training.select_members(net, valid)
-    assert net.module_.kept_members in (None, (0, 2), (1, 3))
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ import torch
 from conftest import FAST
 from sklearn.exceptions import ConvergenceWarning
 
-from sklearn_snn import SNNClassifier, SNNRegressor, _training
+from sklearn_snn import SNNClassifier, SNNRegressor
 
 
 def _fit_quietly(estimator, X, y):
@@ -80,31 +80,6 @@ def test_compiled_model_pickles(classification_data):
     np.testing.assert_array_equal(restored.predict(X), clf.predict(X))
 
 
-def test_data_that_does_not_fit_the_gpu_stays_on_the_host(monkeypatch):
-    assert _training.storage_device(10**12, "cpu") == "cpu"
-    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device: (1000, 4000))
-    assert _training.storage_device(400, "cuda") == "cuda"
-    assert _training.storage_device(600, "cuda") == "cpu"
-
-
-def test_drop_last_keeps_every_training_batch_the_same_size():
-    data = _training.TensorData.from_arrays(
-        np.zeros((70, 2), dtype=np.float32),
-        np.zeros(70, dtype=np.int64),
-        np.ones(70),
-        "cpu",
-    )
-    batches = _training.TensorBatches(
-        data, 32, shuffle=True, device="cpu", drop_last=True
-    )
-    assert [len(y) for _, y in batches] == [32, 32]
-    assert len(batches) == 2
-    small = _training.TensorBatches(
-        data, 100, shuffle=True, device="cpu", drop_last=True
-    )
-    assert [len(y) for _, y in small] == [70]
-
-
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_compiled_step_on_cuda_follows_eager(rng):
     X = rng.normal(size=(256, 5))
@@ -114,19 +89,6 @@ def test_compiled_step_on_cuda_follows_eager(rng):
     eager = _fit_quietly(SNNRegressor(**params), X, y)
     compiled = _fit_quietly(SNNRegressor(**params, compile_step=True), X, y)
     np.testing.assert_allclose(compiled.loss_curve_, eager.loss_curve_, rtol=1e-3)
-
-
-def test_each_compiled_net_gets_its_own_code_object():
-    # torch.compile caches per code object; sharing one across nets would
-    # recompile it for every fit and fall back to eager after the limit.
-    net = _training.SNNNet(
-        torch.nn.Linear(2, 2), classification=True, optimizer=torch.optim.AdamW
-    )
-    first = _training._own_code(net._forward_loss)
-    second = _training._own_code(net._forward_loss)
-    assert first.__func__.__code__ is not second.__func__.__code__
-    assert first.__func__.__code__ is not net._forward_loss.__func__.__code__
-    assert first.__self__ is net
 
 
 def test_compiled_fits_never_exhaust_the_recompile_limit(rng):

@@ -7,8 +7,10 @@ import torch
 from conftest import FAST
 from sklearn.exceptions import ConvergenceWarning
 
-from sklearn_snn import SNNClassifier, SNNRegressor, _training
+from sklearn_snn import SNNClassifier, SNNRegressor, _predict
 from sklearn_snn._network import SELUNetwork
+from sklearn_snn._training._callbacks import EarlyStopping
+from sklearn_snn._training._net import SNNNet
 
 #: Batches per epoch with FAST's batch_size=32 on the 200-row fixtures.
 BATCHES_PER_EPOCH = 7
@@ -16,23 +18,22 @@ BATCHES_PER_EPOCH = 7
 
 def _corrupt_loss_after(monkeypatch, n_batches, value):
     """Make the training loss ``value`` from training batch ``n_batches`` on."""
-    original = _training.SNNNet.get_loss
+    original = SNNNet.training_loss
     calls = {"train": 0}
 
-    def get_loss(self, y_pred, y_true, X=None, training=False):
-        loss = original(self, y_pred, y_true, X=X, training=training)
-        if training:
-            calls["train"] += 1
-            if calls["train"] > n_batches:
-                return loss * value
+    def training_loss(self, y_pred, y, sample_weight):
+        loss = original(self, y_pred, y, sample_weight)
+        calls["train"] += 1
+        if calls["train"] > n_batches:
+            return loss * value
         return loss
 
-    monkeypatch.setattr(_training.SNNNet, "get_loss", get_loss)
+    monkeypatch.setattr(SNNNet, "training_loss", training_loss)
 
 
 def _interrupt_after(monkeypatch, n_batches):
-    """Raise KeyboardInterrupt from the monitor callback after ``n_batches``."""
-    original = _training.TrainingMonitor.on_batch_end
+    """Raise KeyboardInterrupt from a callback after ``n_batches``."""
+    original = EarlyStopping.on_batch_end
     calls = {"train": 0}
 
     def on_batch_end(self, net, batch=None, training=False, **kwargs):
@@ -42,7 +43,7 @@ def _interrupt_after(monkeypatch, n_batches):
             if calls["train"] >= n_batches:
                 raise KeyboardInterrupt
 
-    monkeypatch.setattr(_training.TrainingMonitor, "on_batch_end", on_batch_end)
+    monkeypatch.setattr(EarlyStopping, "on_batch_end", on_batch_end)
 
 
 # --- Divergence ---------------------------------------------------------------------
@@ -155,7 +156,7 @@ def test_predict_retries_smaller_batches_after_out_of_memory(
     X, y = classification_data
     clf = SNNClassifier(**FAST).fit(X, y)
     expected = clf.predict_proba(X)
-    monkeypatch.setattr(_training, "PREDICT_BATCH_SIZE", 64)
+    monkeypatch.setattr(_predict, "PREDICT_BATCH_SIZE", 64)
     sizes = _oom_above(monkeypatch, 20)
     np.testing.assert_array_equal(clf.predict_proba(X), expected)
     # 64 and 32 fail once; then every batch has 16 rows (the last one 8).

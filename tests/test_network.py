@@ -3,12 +3,12 @@ import torch
 
 from sklearn_snn import _network
 from sklearn_snn._network import (
-    SELU_SATURATION,
     EnsembleLinear,
+    NetworkSpec,
     SELUNetwork,
     lecun_normal_,
-    selu_alpha_dropout,
 )
+from sklearn_snn._selu import selu_alpha_dropout
 
 
 def test_lecun_normal_init_has_variance_one_over_fan_in():
@@ -32,12 +32,17 @@ def test_lecun_normal_matches_torch_kaiming_fan_in_linear():
 
 
 def test_layers_are_linear_selu_alpha_dropout_and_a_linear_output():
-    net = SELUNetwork(5, (8, 4), n_outputs=2, dropout=0.1)
+    net = SELUNetwork(NetworkSpec(5, (8, 4), n_outputs=2, dropout=0.1))
     kinds = [type(m) for m in net.hidden]
     assert kinds == [EnsembleLinear, torch.nn.SELU, torch.nn.AlphaDropout] * 2
     assert isinstance(net.output, EnsembleLinear)
     assert net.output.weight.shape == (1, 2, 4)
-    assert (net.n_features, net.hidden_layer_sizes, net.n_outputs, net.dropout) == (
+    assert (
+        net.spec.n_features,
+        net.spec.hidden_layer_sizes,
+        net.spec.n_outputs,
+        net.spec.dropout,
+    ) == (
         5,
         (8, 4),
         2,
@@ -47,14 +52,21 @@ def test_layers_are_linear_selu_alpha_dropout_and_a_linear_output():
 
 def test_output_layer_is_lecun_normal_by_default():
     torch.manual_seed(0)
-    net = SELUNetwork(5, (400,), n_outputs=300, dropout=0.0)
+    net = SELUNetwork(NetworkSpec(5, (400,), n_outputs=300, dropout=0.0))
     assert net.output.weight.std().item() == pytest.approx(1 / 400**0.5, rel=0.02)
 
 
 def test_zero_output_init_outputs_zero_and_keeps_lecun_hidden_layers():
     torch.manual_seed(0)
     net = SELUNetwork(
-        300, (300, 300), n_outputs=3, dropout=0.0, n_estimators=2, output_init="zero"
+        NetworkSpec(
+            300,
+            (300, 300),
+            n_outputs=3,
+            dropout=0.0,
+            n_estimators=2,
+            output_init="zero",
+        )
     )
     assert torch.count_nonzero(net.output.weight) == 0
     assert torch.count_nonzero(net.output.bias) == 0
@@ -79,12 +91,14 @@ def test_single_member_layer_is_a_linear_layer():
 
 def test_members_are_independent_networks():
     torch.manual_seed(0)
-    net = SELUNetwork(4, (8, 8), n_outputs=3, dropout=0.0, n_estimators=3).eval()
+    net = SELUNetwork(
+        NetworkSpec(4, (8, 8), n_outputs=3, dropout=0.0, n_estimators=3)
+    ).eval()
     X = torch.randn(5, 4)
     members = net.member_outputs(X)
     assert members.shape == (3, 5, 3)
     # Member 1 alone, rebuilt as a single network, gives the same outputs.
-    single = SELUNetwork(4, (8, 8), n_outputs=3, dropout=0.0).eval()
+    single = SELUNetwork(NetworkSpec(4, (8, 8), n_outputs=3, dropout=0.0)).eval()
     with torch.no_grad():
         for ours, theirs in zip(single.parameters(), net.parameters(), strict=True):
             ours.copy_(theirs[1:2])
@@ -94,32 +108,36 @@ def test_members_are_independent_networks():
 def test_ensemble_averages_probabilities_or_outputs():
     torch.manual_seed(0)
     X = torch.randn(6, 4)
-    clf = SELUNetwork(4, (8,), 3, 0.0, n_estimators=4, average="probabilities")
+    clf = SELUNetwork(
+        NetworkSpec(4, (8,), 3, 0.0, n_estimators=4, combine="probabilities")
+    )
     members = clf.member_outputs(X)
     torch.testing.assert_close(
         torch.softmax(clf(X), dim=1), torch.softmax(members, dim=2).mean(dim=0)
     )
-    reg = SELUNetwork(4, (8,), 2, 0.0, n_estimators=4, average="outputs")
+    reg = SELUNetwork(NetworkSpec(4, (8,), 2, 0.0, n_estimators=4, combine="outputs"))
     torch.testing.assert_close(reg(X), reg.member_outputs(X).mean(dim=0))
 
 
 def test_kept_members_are_the_only_ones_averaged():
     torch.manual_seed(0)
     X = torch.randn(6, 4)
-    clf = SELUNetwork(4, (8,), 3, 0.0, n_estimators=4, average="probabilities")
+    clf = SELUNetwork(
+        NetworkSpec(4, (8,), 3, 0.0, n_estimators=4, combine="probabilities")
+    )
     clf.kept_members = (1, 3)
     members = clf.member_outputs(X)[[1, 3]]
     torch.testing.assert_close(
         torch.softmax(clf(X), dim=1), torch.softmax(members, dim=2).mean(dim=0)
     )
-    reg = SELUNetwork(4, (8,), 2, 0.0, n_estimators=4, average="outputs")
+    reg = SELUNetwork(NetworkSpec(4, (8,), 2, 0.0, n_estimators=4, combine="outputs"))
     reg.kept_members = (2,)
     assert torch.equal(reg(X), reg.member_outputs(X)[2])
 
 
 def test_shrink_input_weights_of_some_members_only():
     torch.manual_seed(0)
-    net = SELUNetwork(5, (8,), 1, 0.0, n_estimators=4)
+    net = SELUNetwork(NetworkSpec(5, (8,), 1, 0.0, n_estimators=4))
     before = net.hidden[0].weight.detach().clone()
     net.shrink_input_weights_(0.1, slice(1, None, 2))
     after = net.hidden[0].weight.detach()
@@ -131,7 +149,9 @@ def test_shrink_input_weights_of_some_members_only():
 
 def test_center_weights_zeroes_the_incoming_mean_of_layers_fed_by_selu():
     torch.manual_seed(0)
-    net = SELUNetwork(5, (8, 8, 8), n_outputs=2, dropout=0.0, n_estimators=2)
+    net = SELUNetwork(
+        NetworkSpec(5, (8, 8, 8), n_outputs=2, dropout=0.0, n_estimators=2)
+    )
     with torch.no_grad():
         for parameter in net.parameters():
             parameter.add_(0.3)
@@ -147,13 +167,13 @@ def test_center_weights_zeroes_the_incoming_mean_of_layers_fed_by_selu():
 
 
 def test_zero_dropout_adds_no_dropout_layer():
-    net = SELUNetwork(5, (8,), n_outputs=1, dropout=0.0)
+    net = SELUNetwork(NetworkSpec(5, (8,), n_outputs=1, dropout=0.0))
     assert not any(isinstance(m, torch.nn.AlphaDropout) for m in net.modules())
 
 
 def test_activations_stay_self_normalized_through_depth():
     torch.manual_seed(0)
-    net = SELUNetwork(64, (256,) * 16, n_outputs=1, dropout=0.05).eval()
+    net = SELUNetwork(NetworkSpec(64, (256,) * 16, n_outputs=1, dropout=0.05)).eval()
     out = torch.randn(4096, 64)
     with torch.no_grad():
         for layer in net.hidden:
@@ -163,7 +183,7 @@ def test_activations_stay_self_normalized_through_depth():
 
 
 def test_shrink_input_weights_is_a_group_soft_threshold_per_feature():
-    net = SELUNetwork(3, (4, 4), n_outputs=1, dropout=0.0, n_estimators=2)
+    net = SELUNetwork(NetworkSpec(3, (4, 4), n_outputs=1, dropout=0.0, n_estimators=2))
     with torch.no_grad():
         net.hidden[0].weight[:, :, 0] = 0.1  # column norm 0.2: below the amount
         net.hidden[0].weight[:, :, 1] = 1.0  # column norm 2.0
@@ -179,68 +199,6 @@ def test_shrink_input_weights_is_a_group_soft_threshold_per_feature():
     assert torch.equal(net.hidden[2].weight, second_layer)
 
 
-def _alpha_dropout_affine(p):
-    scale = ((1 - p) * (1 + p * SELU_SATURATION**2)) ** -0.5
-    return scale, -scale * SELU_SATURATION * p
-
-
-@pytest.fixture(scope="module")
-def compiled_selu_alpha_dropout():
-    return torch.compile(selu_alpha_dropout, options={"fallback_random": True})
-
-
-def test_compiled_selu_alpha_dropout_keeps_the_fixed_point(
-    compiled_selu_alpha_dropout,
-):
-    # The hashed mask: the rate, a fresh mask at every call, and the affine
-    # correction that keeps SELU activations at mean 0 and variance 1.
-    torch.manual_seed(0)
-    X = torch.randn(4, 256, 256)
-    first = compiled_selu_alpha_dropout(X, 0.1)
-    second = compiled_selu_alpha_dropout(X, 0.1)
-    scale, shift = _alpha_dropout_affine(0.1)
-    dropped_value = scale * SELU_SATURATION + shift
-    dropped = torch.isclose(first, torch.tensor(dropped_value))
-    assert dropped.float().mean().item() == pytest.approx(0.1, abs=0.003)
-    assert not torch.equal(first, second)
-    assert first.mean().item() == pytest.approx(0, abs=0.01)
-    assert first.var().item() == pytest.approx(1, abs=0.01)
-    # Neighbouring elements are dropped independently.
-    both = (dropped[..., 1:] & dropped[..., :-1]).float().mean().item()
-    assert both == pytest.approx(0.01, abs=0.002)
-    kept = first[~dropped]
-    expected = scale * torch.selu(X[~dropped]) + shift
-    torch.testing.assert_close(kept, expected)
-
-
-def test_compiled_selu_alpha_dropout_gradient_follows_its_mask(
-    compiled_selu_alpha_dropout,
-):
-    # The gradient comes from the output: SELU's slope times the affine
-    # scale where a unit was kept, and zero where it was dropped.
-    torch.manual_seed(0)
-    X = torch.randn(256, 256, requires_grad=True)
-    outputs = compiled_selu_alpha_dropout(X, 0.1)
-    outputs.sum().backward()
-    scale, shift = _alpha_dropout_affine(0.1)
-    dropped = torch.isclose(outputs, torch.tensor(scale * SELU_SATURATION + shift))
-    assert 0.05 < dropped.float().mean().item() < 0.15
-    leaf = X.detach().requires_grad_()
-    torch.selu(leaf).sum().backward()
-    torch.testing.assert_close(X.grad[~dropped], scale * leaf.grad[~dropped])
-    assert torch.count_nonzero(X.grad[dropped]) == 0
-
-
-def test_compiled_selu_without_dropout_is_torchs_selu(compiled_selu_alpha_dropout):
-    X = torch.linspace(-12, 6, 4001).reshape(1, -1).requires_grad_()
-    compiled_selu_alpha_dropout(X, 0.0).sum().backward()
-    leaf = X.detach().requires_grad_()
-    outputs = torch.selu(leaf)
-    outputs.sum().backward()
-    torch.testing.assert_close(compiled_selu_alpha_dropout(X, 0.0), outputs)
-    torch.testing.assert_close(X.grad, leaf.grad)
-
-
 def test_compiled_cpu_training_fuses_selu_and_alpha_dropout(monkeypatch):
     # The network's compiled training pass on the CPU runs every hidden
     # layer's SELU -> AlphaDropout as selu_alpha_dropout; evaluation, eager
@@ -253,7 +211,9 @@ def test_compiled_cpu_training_fuses_selu_and_alpha_dropout(monkeypatch):
 
     monkeypatch.setattr(_network, "selu_alpha_dropout", counted)
     torch.manual_seed(0)
-    net = SELUNetwork(5, (64, 64), n_outputs=2, dropout=0.1, n_estimators=2)
+    net = SELUNetwork(
+        NetworkSpec(5, (64, 64), n_outputs=2, dropout=0.1, n_estimators=2)
+    )
     X = torch.randn(128, 5)
     options = {"fallback_random": True}
     assert torch.compile(net.member_outputs, options=options)(X).shape == (2, 128, 2)

@@ -10,7 +10,6 @@ import zipfile
 import numpy as np
 import pandas as pd
 import pytest
-import safetensors.torch
 import torch
 from conftest import FAST
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
@@ -309,30 +308,23 @@ def test_ensemble_round_trip(Estimator, classification_data, tmp_path):
     model = Estimator(**FAST, n_estimators=3, weight_constraint="center").fit(X, y)
     save(model, tmp_path / "ensemble.snn")
     loaded = load(tmp_path / "ensemble.snn")
-    assert loaded.net_.module_.n_estimators == 3
+    assert loaded.net_.module_.spec.n_estimators == 3
     assert loaded.get_params() == model.get_params()
     np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
 
 
-def test_format_version_1_files_still_load(classification_data, tmp_path):
-    # Version 1 stored one network with torch.nn.Linear's weight shapes and no
-    # n_estimators.
-    X, y = classification_data
-    clf = SNNClassifier(**FAST, n_estimators=1).fit(X, y)
-    path = tmp_path / "v1.snn"
-    save(clf, path)
+@pytest.mark.parametrize("version", [1, 2])
+def test_format_versions_before_the_first_release_are_refused(
+    version, saved_classifier
+):
+    # Versions 1 and 2 were written only by development versions; a release
+    # reads version 3 and later.
+    path = saved_classifier[1]
     metadata = _metadata(path)
-    metadata["format_version"] = 1
-    del metadata["network"]["n_estimators"]
-    for name in ("n_estimators", "weight_constraint"):
-        del metadata["params"][name]
-    with zipfile.ZipFile(path) as archive:
-        weights = safetensors.torch.load(archive.read("weights.safetensors"))
-    v1_weights = {key: value[0].contiguous() for key, value in weights.items()}
-    _rewrite(path, metadata=metadata, weights=safetensors.torch.save(v1_weights))
-    loaded = load(path)
-    assert loaded.n_estimators == 1
-    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+    metadata["format_version"] = version
+    _rewrite(path, metadata=metadata)
+    with pytest.raises(ValueError, match=f"format version {version}.*save the model"):
+        load(path)
 
 
 @pytest.mark.parametrize("Estimator", [SNNClassifier, SNNRegressor])
@@ -355,21 +347,6 @@ def test_kept_members_outside_the_ensemble_are_refused(classification_data, tmp_
     _rewrite(path, metadata=metadata)
     with pytest.raises(ValueError, match="does not name members of an ensemble of 2"):
         load(path)
-
-
-def test_format_version_2_files_still_load(classification_data, tmp_path):
-    # Version 2 had no kept_members: every member counts.
-    X, y = classification_data
-    clf = SNNClassifier(**FAST, n_estimators=2).fit(X, y)
-    path = tmp_path / "v2.snn"
-    save(clf, path)
-    metadata = _metadata(path)
-    metadata["format_version"] = 2
-    del metadata["network"]["kept_members"]
-    _rewrite(path, metadata=metadata)
-    loaded = load(path)
-    assert loaded.net_.module_.kept_members is None
-    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
 
 
 class _TensorSpy(pickle.Pickler):

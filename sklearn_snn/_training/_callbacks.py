@@ -1,0 +1,251 @@
+"""The callbacks of a fit, one job each, in the order they run after an epoch.
+
+1. :class:`MemberSelection` chooses the ensemble members to keep, on the
+   validation loss, and records that loss as the epoch's ``valid_loss``.
+2. :class:`ValidationScoring` records the epoch's ``valid_score``.
+3. :class:`DivergenceGuard` stops a fit whose loss became NaN or infinite.
+4. :class:`EarlyStopping` decides when to stop, and restores the weights of
+   the best epoch.
+
+They talk through the net's history, as skorch's callbacks do: each reads the
+entries that the callbacks before it wrote. skorch runs a callback's
+``on_train_end`` also after a ``KeyboardInterrupt``, so the weights are
+restored whichever way training ends.
+"""
+
+import math
+
+import torch
+from skorch.callbacks import Callback
+
+#: Validation rows per forward pass of :func:`select_members`.
+_SELECTION_BATCH = 16_384
+
+
+@torch.no_grad()
+def select_members(net, data):
+    """Keep the members whose ensemble predicts the validation data best.
+
+    The candidates are all members, the even-numbered ones (0, 2, ...) and the
+    odd-numbered ones (1, 3, ...): with ``sparse_members='alternate'``, the
+    members trained without and with the feature-sparsity penalty. The one
+    with the lowest validation loss (the net's :meth:`SNNNet.ensemble_loss`:
+    log loss of the mean probabilities, or squared error of the mean outputs)
+    becomes ``net.module_.kept_members``; on a tie, all members stay.
+
+    Parameters
+    ----------
+    net : SNNNet
+        A net with at least two members.
+    data : TensorData
+        The validation samples.
+
+    Returns
+    -------
+    loss : float
+        The validation loss of the kept members.
+    outputs : torch.Tensor of shape (n_samples, n_outputs)
+        Their ensemble's outputs for ``data``.
+    """
+    module = net.module_
+    n_members = module.spec.n_estimators
+    was_training = module.training
+    module.eval()
+    with net._autocast():
+        outputs = torch.cat(
+            [
+                module.member_outputs(X.to(net.device)).float()
+                for X in data.X.split(_SELECTION_BATCH)
+            ],
+            dim=1,
+        )
+    module.train(was_training)
+    y = data.y.to(outputs.device)
+    weight = data.sample_weight.to(outputs.device)
+    candidates = [
+        None,
+        tuple(range(0, n_members, 2)),
+        tuple(range(1, n_members, 2)),
+    ]
+    losses = []
+    for candidate in candidates:
+        module.kept_members = candidate
+        losses.append(float(net.ensemble_loss(outputs, y, weight)))
+    best = min(range(len(candidates)), key=lambda i: (losses[i], i))
+    module.kept_members = candidates[best]
+    return losses[best], module.combine(outputs)
+
+
+class MemberSelection(Callback):
+    """Choose the ensemble members to keep after every epoch.
+
+    Used with ``feature_sparsity='auto'``: :func:`select_members` keeps all
+    members or one half of them, and the epoch's ``valid_loss`` becomes the
+    loss of that choice, so that early stopping chooses the epoch on the same
+    loss as the members. An epoch whose validation loss is not finite is left
+    to :class:`DivergenceGuard`.
+    """
+
+    def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        """Choose the members on the validation data."""
+        if dataset_valid is not None and math.isfinite(net.history[-1, "valid_loss"]):
+            loss, _ = select_members(net, dataset_valid)
+            net.history.record("valid_loss", loss)
+
+
+class ValidationScoring(Callback):
+    """Record each epoch's validation score as ``valid_score``.
+
+    The score is computed from the outputs of the epoch's validation pass,
+    combined by the members kept at the end of the epoch.
+
+    Parameters
+    ----------
+    score : callable
+        ``score(y_pred, data) -> float`` (see ``_scores``).
+    """
+
+    def __init__(self, score):
+        self.score = score
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        """Reset the collected outputs."""
+        self.outputs_ = []
+
+    def on_batch_end(self, net, batch=None, training=False, y_pred=None, **kwargs):
+        """Collect every member's outputs for a validation batch."""
+        if not training:
+            self.outputs_.append(y_pred)
+
+    def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        """Score the epoch's validation outputs."""
+        if dataset_valid is None:
+            return
+        outputs = net.module_.combine(torch.cat(self.outputs_, dim=1))
+        self.outputs_ = []
+        net.history.record("valid_score", self.score(outputs, dataset_valid))
+
+    def on_train_end(self, net, X=None, y=None, **kwargs):
+        """Drop the outputs of an interrupted epoch."""
+        self.outputs_ = []
+
+
+class DivergenceGuard(Callback):
+    """Stop training when the loss becomes NaN or infinite.
+
+    The losses are read once per epoch (see :meth:`SNNNet.run_single_epoch`),
+    so divergence is caught at the end of the epoch it happened in. That
+    epoch is dropped from the history, and :class:`EarlyStopping`, which
+    never saw it, restores weights from before it.
+
+    Attributes
+    ----------
+    diverged_ : bool
+        Whether this fit stopped because it diverged.
+    """
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        """Reset the state of a fit."""
+        self.diverged_ = False
+
+    def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        """Stop the fit if the epoch's training or validation loss is not finite."""
+        record = net.history[-1]
+        losses = [record["train_loss"], record.get("valid_loss", 0.0)]
+        if not all(math.isfinite(loss) for loss in losses):
+            self.diverged_ = True
+            net.history.pop()
+            raise KeyboardInterrupt
+
+
+class EarlyStopping(Callback):
+    """Stop when the monitored loss stalls, and keep the weights to restore.
+
+    With a validation set, the monitored quantity is the validation loss and
+    the weights of its best epoch are restored at the end. Without one, the
+    training loss is monitored and the last epoch's weights are kept. Either
+    way, training stops when the monitored loss has not improved by ``tol``
+    for ``n_iter_no_change`` epochs and for at least ``min_steps_no_change``
+    optimizer steps. A decision taken at the end of an epoch takes effect at
+    the start of the next one, so that the epoch is logged first. The kept
+    weights include the members that :class:`MemberSelection` kept.
+
+    Parameters
+    ----------
+    n_iter_no_change : int
+        Epochs without improvement before stopping.
+    tol : float
+        Minimum decrease of the monitored loss that counts as improvement.
+    min_steps_no_change : int, default=0
+        Optimizer steps without improvement before stopping, whatever the
+        number of epochs; it matters on small datasets, where an epoch is a
+        few steps.
+
+    Attributes
+    ----------
+    converged_ : bool
+        Whether the monitored loss stalled.
+    n_epochs_ : int
+        Epochs completed in this fit.
+    best_validation_score_ : float or None
+        ``valid_score`` of the epoch whose weights are kept.
+    """
+
+    def __init__(self, n_iter_no_change, tol, min_steps_no_change=0):
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.min_steps_no_change = min_steps_no_change
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        """Reset the state of a fit."""
+        self.converged_ = False
+        self.n_epochs_ = 0
+        self.best_loss_ = math.inf
+        self.best_validation_score_ = None
+        self.n_stalled_ = 0
+        self.steps_stalled_ = 0
+        self.restore_state_ = _snapshot(net.module_)
+
+    def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        """Stop before the next epoch once the last one decided to stop."""
+        if self.converged_:
+            net.history.pop()
+            raise KeyboardInterrupt
+
+    def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        """Keep the weights of an improved epoch, and decide whether to stop."""
+        record = net.history[-1]
+        self.n_epochs_ += 1
+        monitored = record["train_loss" if dataset_valid is None else "valid_loss"]
+        improved = monitored < self.best_loss_ - self.tol
+        if improved:
+            self.best_loss_ = monitored
+            self.n_stalled_ = 0
+            self.steps_stalled_ = 0
+        else:
+            self.n_stalled_ += 1
+            self.steps_stalled_ += record["train_batch_count"]
+        if dataset_valid is not None:
+            net.history.record("valid_loss_best", improved)
+        if dataset_valid is None or improved:
+            self.restore_state_ = _snapshot(net.module_)
+            self.best_validation_score_ = record.get("valid_score")
+        if (
+            self.n_stalled_ >= self.n_iter_no_change
+            and self.steps_stalled_ >= self.min_steps_no_change
+        ):
+            self.converged_ = True
+
+    def on_train_end(self, net, X=None, y=None, **kwargs):
+        """Restore the kept weights and members, and drop the copy."""
+        state, kept_members = self.restore_state_
+        net.module_.load_state_dict(state)
+        net.module_.kept_members = kept_members
+        self.restore_state_ = None
+
+
+def _snapshot(module):
+    state = {
+        name: value.detach().clone() for name, value in module.state_dict().items()
+    }
+    return state, module.kept_members

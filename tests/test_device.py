@@ -1,0 +1,32 @@
+"""Devices, where training data is kept, and forked random state."""
+
+import pytest
+import torch
+
+from sklearn_snn._device import resolve_device, seeded_rng, storage_device
+
+
+def test_resolve_device():
+    assert resolve_device("cpu") == "cpu"
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert resolve_device("auto") == expected
+    with pytest.raises(ValueError, match="not a torch device"):
+        resolve_device("tpu-ish")
+
+
+def test_seeded_rng_is_reproducible_and_restores_global_state():
+    torch.manual_seed(7)
+    state = torch.get_rng_state()
+    with seeded_rng(3, "cpu"):
+        first = torch.rand(3)
+    with seeded_rng(3, "cpu"):
+        second = torch.rand(3)
+    assert torch.equal(first, second)
+    assert torch.equal(torch.get_rng_state(), state)
+
+
+def test_data_that_does_not_fit_the_gpu_stays_on_the_host(monkeypatch):
+    assert storage_device(10**12, "cpu") == "cpu"
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device: (1000, 4000))
+    assert storage_device(400, "cuda") == "cuda"
+    assert storage_device(600, "cuda") == "cpu"
