@@ -2,15 +2,18 @@
 
 The estimators write ``$shared_parameters`` and ``$shared_attributes`` in
 their docstrings; :func:`fill_shared_sections` substitutes the text below, so
-the two classes document their common parameters from one source.
+the two classes document their common parameters from one source, and every
+documented default is the signature's, which takes it from ``_defaults``.
 """
 
 import inspect
 import string
 import textwrap
 
+from . import _defaults
+
 _SHARED_PARAMETERS = """\
-hidden_layer_sizes : array-like of int, default=(256, 256, 256, 256)
+hidden_layer_sizes : array-like of int, default=$hidden_layer_sizes
     Width of each hidden layer. Each hidden layer is
     ``Linear -> SELU -> AlphaDropout``; depth is what self-normalization
     makes trainable.
@@ -19,11 +22,10 @@ dropout : float, default=$dropout
     AlphaDropout rate after each hidden layer, in [0, 1). AlphaDropout keeps
     the mean and variance of SELU activations; the SNN paper used rates of
     0.05 to 0.1. Plain dropout is never used: it breaks self-normalization.
-    The classifier's default is 0.05 and the regressor's 0.02: on eight
-    PMLB regression datasets (``benchmarks/README.md``) the regressor's mean
-    R² was 0.79 with 0.02, 0.72 with 0 and 0.66 with 0.05.
+    The regressor's default is lower because dropout cost regression
+    accuracy on the PMLB benchmark (see :ref:`benchmarks`).
 
-n_estimators : int, default=4
+n_estimators : int, default=$n_estimators
     Number of networks trained together as an ensemble. The members have
     the same shape and see the same batches, but start from different
     weights and draw different dropout masks; they are held as one network
@@ -31,12 +33,11 @@ n_estimators : int, default=4
     little more than one network (on the CPU, about ``n_estimators`` times
     as much). Each member minimizes its own loss; predictions average the
     members' probabilities (classifier) or outputs (regressor), and early
-    stopping watches the ensemble's validation loss. On the PMLB benchmark
-    an ensemble of 4 raised mean accuracy on the large classification
-    datasets from 0.865 to 0.870 and mean R² on the large regression
-    datasets from 0.65 to 0.68, against a single network.
+    stopping watches the ensemble's validation loss. An ensemble of 4
+    raised both mean accuracy and mean R² on the PMLB benchmark against a
+    single network (see :ref:`benchmarks`).
 
-weight_constraint : {None, 'center'}, default=None
+weight_constraint : {None, 'center'}, default=$weight_constraint
     ``'center'`` applies weight centering after every optimizer step: each
     unit's incoming weights have their mean subtracted, so that they sum to
     zero as the SNN fixed point assumes, and the activations' mean cannot
@@ -50,59 +51,53 @@ feature_sparsity : float or 'auto', default=$feature_sparsity
     input feature lose ``learning_rate_init * feature_sparsity`` of their
     norm, and those whose norm falls below that become zero; 0 disables it.
     ``'auto'`` trains every second ensemble member with
-    ``feature_sparsity=8`` and the others without. After every epoch it
-    keeps all members, or the half with or without the penalty, whichever
+    ``feature_sparsity=$auto_feature_sparsity`` and the others without. After
+    every epoch it keeps all members, or the half with or without the penalty, whichever
     has the lowest validation loss; early stopping follows that loss, and
     the best epoch's choice is kept with its weights
     (``net_.module_.kept_members``). With one member, or
     without early stopping (no validation split), there is nothing to
-    choose on and ``'auto'`` trains without the penalty. The regressor's
-    default is ``'auto'``: on 18 PMLB regression datasets it raised mean R²
-    from 0.785 to 0.831, better on 14 and worse on 2 by at most 0.005 (on
-    ``583_fri_c1_1000_50``, 5 informative features out of 50, from 0.54 to
-    0.94). The classifier's default is 0: on 17 classification datasets
-    ``'auto'`` won 8 and lost 5, its gains on tiny test sets, and it has not
-    been measured on the large ones.
-    A fixed value penalizes every member, with no validation to fall back
-    on: ``feature_sparsity=4`` lowered R² from 0.91 to 0.88 on a dataset
-    whose 36 features all carry signal. See :ref:`estimators`.
+    choose on and ``'auto'`` trains without the penalty. ``'auto'`` is the
+    regressor's default because it raised mean R² on the PMLB regression
+    datasets, most on those with many noise features; on classification it
+    won and lost about as often, so the classifier goes without (see
+    :ref:`benchmarks`). A fixed value penalizes every member, with no
+    validation to fall back on. See :ref:`estimators`.
 
-learning_rate_init : float, default=1e-3
+learning_rate_init : float, default=$learning_rate_init
     Initial learning rate of the AdamW optimizer.
 
-alpha : float, default=1e-4
+alpha : float, default=$alpha
     Weight decay (decoupled L2 penalty) of AdamW.
 
-batch_size : int or 'auto', default='auto'
-    Rows per mini-batch. ``'auto'`` uses ``min(256, n_samples)``. Larger
-    values are clipped to the number of training rows.
+batch_size : int or 'auto', default=$batch_size
+    Rows per mini-batch. ``'auto'`` uses ``min($auto_batch_size, n_samples)``.
+    Larger values are clipped to the number of training rows.
 
-max_iter : int, default=200
+max_iter : int, default=$max_iter
     Maximum number of epochs (passes over the training data).
 
-early_stopping : bool, default=True
+early_stopping : bool, default=$early_stopping
     Hold out ``validation_fraction`` of the training data (stratified for
     classification), stop when the validation loss has not improved by
     ``tol`` for ``n_iter_no_change`` epochs, and restore the weights of the
     best epoch. When False, training stops on the training loss by the same
     rule and keeps the last weights.
 
-validation_fraction : float, default=0.1
+validation_fraction : float, default=$validation_fraction
     Fraction of the training data held out for early stopping, in (0, 1).
     At least one row is held out. Only used if ``early_stopping=True``.
 
-n_iter_no_change : int, default=20
+n_iter_no_change : int, default=$n_iter_no_change
     Epochs without improvement of the monitored loss before training stops.
-    20 rather than 10 raised mean R² on the large regression datasets of the
-    PMLB benchmark from 0.65 to 0.67 and left accuracy unchanged.
-    Training also waits for at least 200 optimizer steps without
-    improvement, so that on small datasets, where an epoch is one or two
+    Training also waits for at least $min_steps_no_change optimizer steps
+    without improvement, so that on small datasets, where an epoch is one or two
     batches, patience is not a handful of steps.
 
-tol : float, default=1e-4
+tol : float, default=$tol
     Minimum decrease of the monitored loss that counts as an improvement.
 
-device : str, default='auto'
+device : str, default=$device
     Where to train: ``'auto'`` picks CUDA when available, else the CPU; any
     torch device string (``'cpu'``, ``'cuda'``, ``'cuda:1'``) is accepted.
     Predictions are returned as numpy arrays on the CPU whatever the device.
@@ -110,13 +105,13 @@ device : str, default='auto'
     the GPU's free memory; larger data stays in pinned host memory and is
     copied over batch by batch.
 
-precision : {'float32', 'bf16'}, default='float32'
+precision : {'float32', 'bf16'}, default=$precision
     Arithmetic of the training forward pass. ``'bf16'`` runs it under
     bfloat16 autocast (on CUDA, where bf16 matrix units make it faster; on
     the CPU it is usually slower). Weights, the optimizer and predictions
     stay in float32 (float64 for predictions on the CPU).
 
-compile_step : bool, default=False
+compile_step : bool, default=$compile_step
     Compile the training step (forward pass, loss, backward pass) with
     ``torch.compile`` and update the weights with a fused AdamW. On CUDA the
     whole step, update included, is captured once as a CUDA graph and
@@ -132,18 +127,18 @@ compile_step : bool, default=False
     batch then has the same size: a last, smaller batch of an epoch is
     skipped.
 
-random_state : int, RandomState instance or None, default=None
+random_state : int, RandomState instance or None, default=$random_state
     Seeds the weight initialization, the validation split, shuffling and
     dropout. An int gives identical models from identical fits on the CPU.
     Fitting never changes torch's or numpy's global random state when an int
     is given; None draws the seed from numpy's global generator, as in
     scikit-learn.
 
-verbose : int, default=0
+verbose : int, default=$verbose
     0 is silent; 1 prints one line per epoch (train loss, validation loss,
     validation score, seconds); 2 also shows a progress bar within each epoch.
 
-warm_start : bool, default=False
+warm_start : bool, default=$warm_start
     When True, ``fit`` continues training the fitted network for up to
     ``max_iter`` more epochs, with the input scaling learned in the first fit.
     The network's shape must not change."""
@@ -199,10 +194,15 @@ def fill_shared_sections(cls):
     type
         The same class.
     """
-    defaults = inspect.signature(cls).parameters
+    defaults = {
+        name: repr(parameter.default)
+        for name, parameter in inspect.signature(cls).parameters.items()
+    }
     parameters = string.Template(_SHARED_PARAMETERS).substitute(
-        dropout=defaults["dropout"].default,
-        feature_sparsity=repr(defaults["feature_sparsity"].default),
+        defaults,
+        auto_feature_sparsity=repr(_defaults.AUTO_FEATURE_SPARSITY),
+        auto_batch_size=_defaults.AUTO_BATCH_SIZE,
+        min_steps_no_change=_defaults.MIN_STEPS_NO_CHANGE,
     )
     cls.__doc__ = string.Template(cls.__doc__).substitute(
         shared_parameters=_indented(parameters),

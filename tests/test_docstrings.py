@@ -88,3 +88,14 @@ def test_all_public_names_are_checked():
     names = {f"sklearn_snn.{n}" for n in sklearn_snn.__all__ if n != "__version__"}
     names |= {f"sklearn_snn.diagnostics.{n}" for n in diagnostics.__all__}
     assert names <= set(PUBLIC_OBJECTS)
+
+
+@pytest.mark.parametrize(
+    "name", ["sklearn_snn.SNNClassifier", "sklearn_snn.SNNRegressor"]
+)
+def test_documented_defaults_are_the_signatures(name):
+    doc = numpydoc_validate.validate(name)["docstring"]
+    for param, parameter in inspect.signature(pydoc.locate(name)).parameters.items():
+        line = next(ln for ln in doc.splitlines() if ln.startswith(f"{param} :"))
+        documented = line.split("default=", 1)[1].strip()
+        assert documented == repr(parameter.default), f"{param}: {line!r}"
