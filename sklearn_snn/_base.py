@@ -17,7 +17,7 @@ from sklearn.utils import check_array, check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _defaults
-from ._device import resolve_device, seeded_rng
+from ._device import FitGenerators, resolve_device
 from ._network import NetworkSpec, SELUNetwork
 from ._predict import predict_outputs
 from ._preprocessing import fit_scaler, standardize, standardize_tensor
@@ -176,11 +176,16 @@ class BaseSNN(BaseEstimator):
         )
         if warm:
             self._check_warm_start(spec)
-        with seeded_rng(int(rng.randint(np.iinfo(np.int32).max)), self.device_):
-            module = None if warm else SELUNetwork(spec)
-            self.net_ = fit_network(
-                module, data, config, self.device_, net=self.net_ if warm else None
-            )
+        generators = FitGenerators(int(rng.randint(np.iinfo(np.int32).max)))
+        module = None if warm else SELUNetwork(spec, generators.on("cpu"))
+        self.net_ = fit_network(
+            module,
+            data,
+            config,
+            self.device_,
+            generators,
+            net=self.net_ if warm else None,
+        )
         self.loss_curve_, self.validation_scores_, self.best_validation_score_ = (
             training_history(self.net_)
         )

@@ -1,8 +1,11 @@
-"""Devices: which one trains, where its data is kept, and forked random state."""
+"""Devices: which one trains, where its data is kept, and a fit's random state."""
 
 import contextlib
 
 import torch
+
+#: The device types that the estimators train and predict on.
+TRAINING_DEVICE_TYPES = ("cpu", "cuda")
 
 #: Training data is copied to a GPU once when it takes at most this fraction of
 #: the GPU's free memory; larger data stays in pinned host memory and each
@@ -26,7 +29,8 @@ def resolve_device(device):
     Raises
     ------
     ValueError
-        If the string is not a torch device or the device is not available.
+        If the string is not a torch device, not one that trains (such as
+        ``'meta'``), or the device is not available.
     """
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
@@ -37,6 +41,11 @@ def resolve_device(device):
             f"device={device!r} is not a torch device. Use 'auto', 'cpu', 'cuda' "
             "or 'cuda:N'."
         ) from exc
+    if parsed.type not in TRAINING_DEVICE_TYPES:
+        raise ValueError(
+            f"device={device!r} is a torch device that sklearn-snn cannot train "
+            "or predict on. Use 'auto', 'cpu', 'cuda' or 'cuda:N'."
+        )
     try:
         torch.empty(0, device=parsed)
     except (RuntimeError, AssertionError) as exc:
@@ -92,3 +101,63 @@ def seeded_rng(seed, device):
     with torch.random.fork_rng(devices=cuda_devices):
         torch.manual_seed(seed)
         yield
+
+
+class FitGenerators:
+    """The torch generators of one fit, one per device, all from one seed.
+
+    Every random draw of a fit (initial weights, shuffling, dropout) comes
+    from these instead of torch's global generators, so that fits running at
+    once in several threads are each reproducible, and the caller's random
+    state is never touched. The one exception is dropout inside a CUDA graph
+    (``compile_step=True`` on a GPU), which draws from the device's own
+    generator, forked for the fit (:meth:`forked_cuda_generator`).
+
+    Parameters
+    ----------
+    seed : int
+        The fit's seed.
+    """
+
+    def __init__(self, seed):
+        self.seed = seed
+        self._generators = {}
+
+    def on(self, device):
+        """Return the fit's generator on ``device``, created at the first call.
+
+        Parameters
+        ----------
+        device : str or torch.device
+            A CPU or CUDA device.
+
+        Returns
+        -------
+        torch.Generator
+        """
+        device = torch.device(device)
+        if device.type == "cuda" and device.index is None:
+            device = torch.device("cuda", torch.cuda.current_device())
+        if device not in self._generators:
+            generator = torch.Generator(device=device)
+            generator.manual_seed(self.seed)
+            self._generators[device] = generator
+        return self._generators[device]
+
+    @contextlib.contextmanager
+    def forked_cuda_generator(self, device):
+        """Seed ``device``'s own CUDA generator inside the block; restore it after.
+
+        Parameters
+        ----------
+        device : str or torch.device
+            A CUDA device.
+        """
+        device = torch.device(device)
+        state = torch.cuda.get_rng_state(device)
+        with torch.cuda.device(device):
+            torch.cuda.manual_seed(self.seed)
+        try:
+            yield
+        finally:
+            torch.cuda.set_rng_state(state, device)

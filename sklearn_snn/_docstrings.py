@@ -129,10 +129,11 @@ compile_step : bool, default=$compile_step
 
 random_state : int, RandomState instance or None, default=$random_state
     Seeds the weight initialization, the validation split, shuffling and
-    dropout. An int gives identical models from identical fits on the CPU.
-    Fitting never changes torch's or numpy's global random state when an int
-    is given; None draws the seed from numpy's global generator, as in
-    scikit-learn.
+    dropout. An int gives identical models from identical fits on the CPU,
+    also when several fits run at once in threads: each fit draws from torch
+    generators of its own. Fitting never changes torch's or numpy's global
+    random state when an int is given; None draws the seed from numpy's
+    global generator, as in scikit-learn.
 
 verbose : int, default=$verbose
     0 is silent; 1 prints one line per epoch (train loss, validation loss,

@@ -24,23 +24,27 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from ._selu import selu_alpha_dropout
+from ._selu import alpha_dropout, hashed_alpha_dropout, selu_alpha_dropout
 
 
-def lecun_normal_(weight):
+def lecun_normal_(weight, generator=None):
     """Initialize a weight matrix in place with ``N(0, 1/fan_in)``.
 
     Parameters
     ----------
     weight : torch.Tensor of shape (fan_out, fan_in)
         The weight matrix of one linear layer.
+    generator : torch.Generator, default=None
+        Where the weights are drawn from; torch's global generator when None.
 
     Returns
     -------
     torch.Tensor
         The same tensor.
     """
-    return nn.init.kaiming_normal_(weight, mode="fan_in", nonlinearity="linear")
+    return nn.init.kaiming_normal_(
+        weight, mode="fan_in", nonlinearity="linear", generator=generator
+    )
 
 
 class EnsembleLinear(nn.Module):
@@ -54,6 +58,9 @@ class EnsembleLinear(nn.Module):
         Outputs of each member's layer.
     n_estimators : int
         Number of members.
+    generator : torch.Generator, default=None
+        Where the initial weights are drawn from; torch's global generator
+        when None.
 
     Attributes
     ----------
@@ -63,12 +70,12 @@ class EnsembleLinear(nn.Module):
         Each member's biases, zero at initialization.
     """
 
-    def __init__(self, in_features, out_features, n_estimators):
+    def __init__(self, in_features, out_features, n_estimators, generator=None):
         super().__init__()
         self.weight = nn.Parameter(torch.empty(n_estimators, out_features, in_features))
         self.bias = nn.Parameter(torch.zeros(n_estimators, out_features))
         for member_weight in self.weight.data:
-            lecun_normal_(member_weight)
+            lecun_normal_(member_weight, generator)
 
     def forward(self, X):
         """Apply each member's layer to its inputs.
@@ -140,6 +147,9 @@ class SELUNetwork(nn.Module):
     ----------
     spec : NetworkSpec
         The architecture.
+    generator : torch.Generator, default=None
+        Where the initial weights are drawn from; torch's global generator
+        when None.
 
     Attributes
     ----------
@@ -149,49 +159,64 @@ class SELUNetwork(nn.Module):
         among the members (``feature_sparsity='auto'``).
     """
 
-    def __init__(self, spec):
+    def __init__(self, spec, generator=None):
         super().__init__()
         self.spec = spec
         self.kept_members = None
         layers = []
         fan_in = spec.n_features
         for width in spec.hidden_layer_sizes:
-            layers.append(EnsembleLinear(fan_in, width, spec.n_estimators))
+            layers.append(EnsembleLinear(fan_in, width, spec.n_estimators, generator))
             layers.append(nn.SELU())
             if spec.dropout > 0:
                 layers.append(nn.AlphaDropout(spec.dropout))
             fan_in = width
         self.hidden = nn.Sequential(*layers)
-        self.output = EnsembleLinear(fan_in, spec.n_outputs, spec.n_estimators)
+        self.output = EnsembleLinear(
+            fan_in, spec.n_outputs, spec.n_estimators, generator
+        )
         if spec.output_init == "zero":
             nn.init.zeros_(self.output.weight)
 
-    def member_outputs(self, X):
+    def member_outputs(self, X, dropout_seeds=None, generator=None):
         """Return every member's raw outputs for a batch.
 
         Parameters
         ----------
         X : torch.Tensor of shape (n_samples, n_features)
             Standardized inputs.
+        dropout_seeds : torch.Tensor of shape (n_hidden_layers,), default=None
+            Seeds (int32) of the hashed AlphaDropout masks of training
+            compiled for the CPU (see :meth:`_hashes_dropout`); drawn from
+            torch's global generator when None.
+        generator : torch.Generator, default=None
+            Where eager training draws its AlphaDropout masks from; torch's
+            global generator when None.
 
         Returns
         -------
         torch.Tensor of shape (n_estimators, n_samples, n_outputs)
             Each member's logits or standardized regression outputs.
         """
-        if not self._fuses_activations(X):
+        if self._hashes_dropout(X):
+            return self._hashed_member_outputs(X, dropout_seeds)
+        if generator is None or not (self.training and self.spec.dropout):
             return self.output(self.hidden(X))
         for layer in self.hidden:
-            if isinstance(layer, EnsembleLinear):
-                X = selu_alpha_dropout(layer(X), self.spec.dropout)
+            if isinstance(layer, nn.AlphaDropout):
+                X = alpha_dropout(X, layer.p, generator)
+            else:
+                X = layer(X)
         return self.output(X)
 
-    def _fuses_activations(self, X):
-        """Whether each ``SELU -> AlphaDropout`` runs as :func:`selu_alpha_dropout`.
+    def _hashes_dropout(self, X):
+        """Whether AlphaDropout's masks come from a hash of a seed per layer.
 
-        That is float32 training compiled for the CPU. Run eagerly, compiled
-        for a GPU, or under bf16 autocast, whose rounding would blur the
-        output the gradient is computed from, the layers are torch's own.
+        That is training compiled for the CPU, where each ``SELU ->
+        AlphaDropout`` runs as :func:`selu_alpha_dropout`, or under bf16
+        autocast, whose rounding would blur the output that kernel's
+        gradient is computed from, as SELU and :func:`hashed_alpha_dropout`.
+        Run eagerly or compiled for a GPU, the layers are torch's own.
         """
         spec = self.spec
         largest_layer = spec.n_estimators * X.shape[-2] * max(spec.hidden_layer_sizes)
@@ -199,9 +224,26 @@ class SELUNetwork(nn.Module):
             self.training
             and torch.compiler.is_compiling()
             and X.device.type == "cpu"
-            and not torch.is_autocast_enabled("cpu")
             and largest_layer < 1 << 31
         )
+
+    def _hashed_member_outputs(self, X, dropout_seeds):
+        linears = [layer for layer in self.hidden if isinstance(layer, EnsembleLinear)]
+        p = self.spec.dropout
+        if p and dropout_seeds is None:
+            dropout_seeds = torch.randint(
+                -(1 << 31), 1 << 31, (len(linears),), dtype=torch.int32
+            )
+        fused = not torch.is_autocast_enabled("cpu")
+        for index, layer in enumerate(linears):
+            seed = dropout_seeds[index] if p else None
+            if fused:
+                X = selu_alpha_dropout(layer(X), p, seed)
+            else:
+                X = torch.selu(layer(X))
+                if p:
+                    X = hashed_alpha_dropout(X, p, seed)
+        return self.output(X)
 
     def forward(self, X):
         """Return the ensemble's outputs for a batch.

@@ -99,17 +99,36 @@ class _SELUAlphaDropout(torch.autograd.Function):
         return grad_output * (scale * slope), None, None
 
 
-def selu_alpha_dropout(X, p):
+def dropout_seeds(n_layers, generator):
+    """Draw one seed per hidden layer for the hashed AlphaDropout masks of a step.
+
+    Parameters
+    ----------
+    n_layers : int
+        Number of hidden layers.
+    generator : torch.Generator
+        A CPU generator.
+
+    Returns
+    -------
+    torch.Tensor of shape (n_layers,), dtype int32
+    """
+    return torch.randint(
+        -(1 << 31), 1 << 31, (n_layers,), dtype=torch.int32, generator=generator
+    )
+
+
+def selu_alpha_dropout(X, p, seed=None):
     """Apply SELU, then AlphaDropout at rate ``p``, as one compiled CPU kernel.
 
     This is the hidden layers' ``SELU -> AlphaDropout`` in the form that
     ``torch.compile`` turns into one fast loop on the CPU. The mask comes from
-    a counter-based hash of each element's index and a seed drawn from torch's
-    generator: torch's own mask (``bernoulli_``) runs on a single thread on
-    CPUs other than Intel's and took a quarter of a compiled step of a 4x256
-    network on a 2-core AMD EPYC. The gradient is computed from the output
-    (see ``_SELUAlphaDropout``): recomputing the SELU's exponential and the
-    mask in the backward pass cost a tenth of that step.
+    a counter-based hash of each element's index and a seed: torch's own mask
+    (``bernoulli_``) runs on a single thread on CPUs other than Intel's and
+    took a quarter of a compiled step of a 4x256 network on a 2-core AMD
+    EPYC. The gradient is computed from the output (see
+    ``_SELUAlphaDropout``): recomputing the SELU's exponential and the mask in
+    the backward pass cost a tenth of that step.
 
     Parameters
     ----------
@@ -117,10 +136,67 @@ def selu_alpha_dropout(X, p):
         Pre-activations of a hidden layer, fewer than ``2**31`` elements.
     p : float
         Dropout rate; 0 applies the SELU alone.
+    seed : torch.Tensor of shape (), dtype int32, default=None
+        The mask's seed (see :func:`dropout_seeds`); drawn from torch's
+        global generator when None.
 
     Returns
     -------
     torch.Tensor of the same shape
     """
-    seed = torch.randint(-(1 << 31), 1 << 31, (), dtype=torch.int32) if p else None
+    if p and seed is None:
+        seed = torch.randint(-(1 << 31), 1 << 31, (), dtype=torch.int32)
     return _SELUAlphaDropout.apply(X, seed, p)
+
+
+def hashed_alpha_dropout(activations, p, seed):
+    """Apply AlphaDropout with the hashed mask of :func:`selu_alpha_dropout`.
+
+    The same masks as the fused kernel, differentiated by autograd rather
+    than from the output: the form for bf16 autocast, whose rounding would
+    blur the output that the fused kernel's gradient is computed from.
+
+    Parameters
+    ----------
+    activations : torch.Tensor
+        SELU activations of a hidden layer, fewer than ``2**31`` elements.
+    p : float
+        Dropout rate, above 0.
+    seed : torch.Tensor of shape (), dtype int32
+        The mask's seed (see :func:`dropout_seeds`).
+
+    Returns
+    -------
+    torch.Tensor of the same shape
+    """
+    scale, shift = _alpha_dropout_affine(p)
+    keep = _hashed_keep_mask(activations.shape, seed, p)
+    return scale * torch.where(keep, activations, SELU_SATURATION) + shift
+
+
+def alpha_dropout(activations, p, generator):
+    """Apply AlphaDropout as ``torch.nn.AlphaDropout`` does in training.
+
+    The same arithmetic as torch's kernel, with the mask drawn from
+    ``generator`` instead of torch's global generator, so that a fit's
+    dropout depends on its own random state alone.
+
+    Parameters
+    ----------
+    activations : torch.Tensor
+        SELU activations of a hidden layer.
+    p : float
+        Dropout rate, above 0.
+    generator : torch.Generator
+        A generator on the activations' device.
+
+    Returns
+    -------
+    torch.Tensor of the same shape
+    """
+    keep = torch.empty_like(activations).bernoulli_(1 - p, generator=generator)
+    scale, shift = _alpha_dropout_affine(p)
+    # Kept units become scale * x + shift, dropped ones scale * saturation +
+    # shift: torch's kernel, which multiplies by the mask instead of choosing.
+    offset = (keep - 1) * (-SELU_SATURATION * scale) + shift
+    return activations * (keep * scale) + offset

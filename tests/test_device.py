@@ -3,7 +3,12 @@
 import pytest
 import torch
 
-from sklearn_snn._device import resolve_device, seeded_rng, storage_device
+from sklearn_snn._device import (
+    FitGenerators,
+    resolve_device,
+    seeded_rng,
+    storage_device,
+)
 
 
 def test_resolve_device():
@@ -30,3 +35,21 @@ def test_data_that_does_not_fit_the_gpu_stays_on_the_host(monkeypatch):
     monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device: (1000, 4000))
     assert storage_device(400, "cuda") == "cuda"
     assert storage_device(600, "cuda") == "cpu"
+
+
+@pytest.mark.parametrize("device", ["meta", "cpu:0:1", "lazy"])
+def test_devices_that_cannot_train_are_refused_by_name(device):
+    with pytest.raises(ValueError, match="'auto', 'cpu', 'cuda'"):
+        resolve_device(device)
+
+
+def test_fit_generators_are_seeded_per_device_and_leave_the_global_one_alone():
+    torch.manual_seed(7)
+    state = torch.get_rng_state()
+    generators = FitGenerators(3)
+    first = torch.rand(3, generator=generators.on("cpu"))
+    assert generators.on("cpu") is generators.on(torch.device("cpu"))
+    second = torch.rand(3, generator=FitGenerators(3).on("cpu"))
+    assert torch.equal(first, second)
+    assert not torch.equal(first, torch.rand(3, generator=FitGenerators(4).on("cpu")))
+    assert torch.equal(torch.get_rng_state(), state)

@@ -205,9 +205,9 @@ def test_compiled_cpu_training_fuses_selu_and_alpha_dropout(monkeypatch):
     # training and bf16 autocast run torch's layers.
     calls = []
 
-    def counted(X, p):
+    def counted(X, p, seed=None):
         calls.append(p)
-        return selu_alpha_dropout(X, p)
+        return selu_alpha_dropout(X, p, seed)
 
     monkeypatch.setattr(_network, "selu_alpha_dropout", counted)
     torch.manual_seed(0)

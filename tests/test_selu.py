@@ -1,7 +1,13 @@
 import pytest
 import torch
 
-from sklearn_snn._selu import SELU_SATURATION, selu_alpha_dropout
+from sklearn_snn._selu import (
+    SELU_SATURATION,
+    alpha_dropout,
+    dropout_seeds,
+    hashed_alpha_dropout,
+    selu_alpha_dropout,
+)
 
 
 def _alpha_dropout_affine(p):
@@ -64,3 +70,30 @@ def test_compiled_selu_without_dropout_is_torchs_selu(compiled_selu_alpha_dropou
     outputs.sum().backward()
     torch.testing.assert_close(compiled_selu_alpha_dropout(X, 0.0), outputs)
     torch.testing.assert_close(X.grad, leaf.grad)
+
+
+def test_alpha_dropout_with_a_generator_is_torchs_alpha_dropout():
+    # The same arithmetic and the same mask as torch's kernel when both draw
+    # from generators in the same state.
+    X = torch.selu(torch.randn(300, 400, generator=torch.Generator().manual_seed(0)))
+    torch.manual_seed(1)
+    expected = torch.nn.functional.alpha_dropout(X, 0.1, training=True)
+    ours = alpha_dropout(X, 0.1, torch.Generator().manual_seed(1))
+    torch.testing.assert_close(ours, expected, rtol=0, atol=1e-6)
+
+
+def test_hashed_alpha_dropout_draws_the_fused_kernels_mask():
+    X = torch.randn(64, 128)
+    seed = torch.tensor(12345, dtype=torch.int32)
+    fused = selu_alpha_dropout(X, 0.1, seed)
+    composed = hashed_alpha_dropout(torch.selu(X), 0.1, seed)
+    torch.testing.assert_close(composed, fused)
+    assert not torch.equal(fused, selu_alpha_dropout(X, 0.1, seed + 1))
+
+
+def test_dropout_seeds_come_from_the_generator():
+    first = dropout_seeds(4, torch.Generator().manual_seed(0))
+    second = dropout_seeds(4, torch.Generator().manual_seed(0))
+    assert first.dtype == torch.int32
+    assert first.shape == (4,)
+    assert torch.equal(first, second)

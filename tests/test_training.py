@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 
+from sklearn_snn._device import FitGenerators
 from sklearn_snn._network import NetworkSpec, SELUNetwork
 from sklearn_snn._training import (
     TensorData,
@@ -40,7 +41,7 @@ def test_members_are_chosen_at_the_epoch_whose_weights_are_kept():
     )
     torch.manual_seed(0)
     module = SELUNetwork(NetworkSpec(8, (16, 16), 1, dropout=0.0, n_estimators=4))
-    net = fit_network(module, data, config, "cpu")
+    net = fit_network(module, data, config, "cpu", FitGenerators(0))
     early_stopping = dict(net.callbacks_)["early_stopping"]
     kept = net.module_.kept_members
     # Each epoch's validation loss is that of the members it chose; the best

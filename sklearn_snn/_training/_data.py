@@ -119,14 +119,20 @@ class TensorBatches:
     drop_last : bool, default=False
         Skip a last, smaller batch (unless it is the only one), so that every
         batch has the same shape.
+    generator : torch.Generator, default=None
+        Where the shuffled order is drawn from, on the data's device; torch's
+        global generator when None.
     """
 
-    def __init__(self, data, batch_size, shuffle, device, drop_last=False):
+    def __init__(
+        self, data, batch_size, shuffle, device, drop_last=False, generator=None
+    ):
         self.data = data
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.device = device
         self.drop_last = drop_last
+        self.generator = generator
 
     def _stop(self):
         n_samples = len(self.data)
@@ -141,7 +147,9 @@ class TensorBatches:
         data = self.data
         order = None
         if self.shuffle:
-            order = torch.randperm(len(data), device=data.X.device)
+            order = torch.randperm(
+                len(data), device=data.X.device, generator=self.generator
+            )
         for start in range(0, self._stop(), self.batch_size):
             if order is None:
                 index = slice(start, start + self.batch_size)

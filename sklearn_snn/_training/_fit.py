@@ -109,7 +109,7 @@ def _net_params(config, device):
     }
 
 
-def fit_network(module, data, config, device, net=None):
+def fit_network(module, data, config, device, generators, net=None):
     """Train ``module`` on ``data`` through a skorch net.
 
     Parameters
@@ -122,6 +122,8 @@ def fit_network(module, data, config, device, net=None):
         How to train.
     device : str
         Where to train.
+    generators : FitGenerators
+        The fit's random state: shuffling and dropout draw from it.
     net : SNNNet, default=None
         A fitted net to continue training (warm start).
 
@@ -148,7 +150,11 @@ def fit_network(module, data, config, device, net=None):
         # new list, so the new ones are initialized here.
         net.initialize_callbacks()
         net.module_.kept_members = None
-    net.partial_fit(data)
+    net.generators_ = generators
+    try:
+        net.partial_fit(data)
+    finally:
+        net.generators_ = None
     _warn_about_stop(net)
     return net
 

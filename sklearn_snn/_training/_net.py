@@ -1,8 +1,11 @@
 """The skorch net that trains a SELU network on tensor-resident batches."""
 
+import contextlib
+
 import torch
 from skorch import NeuralNet
 
+from .._selu import dropout_seeds
 from ._data import TensorBatches
 from ._steps import CompiledGradients, CUDAGraphStep, FusedAdamWStep, own_code
 
@@ -111,6 +114,7 @@ class SNNNet(NeuralNet):
             shuffle=training,
             device=self.device,
             drop_last=training and self.use_compiled_step,
+            generator=self.generators_.on(dataset.X.device) if training else None,
         )
 
     def _autocast(self):
@@ -193,9 +197,15 @@ class SNNNet(NeuralNet):
         return (per_sample * sample_weight).mean()
 
     def _forward_loss(self, X, y, sample_weight):
-        """Return a batch's loss and each member's outputs: what gets compiled."""
+        """Return a batch's loss and each member's outputs: what gets compiled.
+
+        Eagerly, dropout draws from the fit's generator; compiled for CUDA,
+        from the device's generator, which :meth:`fit_loop` forks for the fit,
+        since a CUDA graph replays the device generator's draws.
+        """
+        generator = None if self.use_compiled_step else self.generators_.on(X.device)
         with self._autocast():
-            y_pred = self.module_.member_outputs(X)
+            y_pred = self.module_.member_outputs(X, generator=generator)
         return self.training_loss(y_pred, y, sample_weight), y_pred
 
     def _step(self, X, y, sample_weight):
@@ -211,7 +221,11 @@ class SNNNet(NeuralNet):
         return loss.detach(), y_pred.detach()
 
     def _cpu_compiled_step(self, X, y, sample_weight):
-        loss, y_pred = self.compiled_gradients_(X, y, sample_weight)
+        seeds = None
+        if self.module_.spec.dropout:
+            n_layers = len(self.module_.spec.hidden_layer_sizes)
+            seeds = dropout_seeds(n_layers, self.generators_.on("cpu"))
+        loss, y_pred = self.compiled_gradients_(X, y, sample_weight, seeds)
         self.adamw_step_()
         return loss, y_pred
 
@@ -273,14 +287,21 @@ class SNNNet(NeuralNet):
         captures its own.
         """
         self.graph_step_ = None
+        graphs = self.use_compiled_step and torch.device(self.device).type == "cuda"
         try:
-            return super().fit_loop(X, y, epochs=epochs, **fit_params)
+            with (
+                self.generators_.forked_cuda_generator(self.device)
+                if graphs
+                else contextlib.nullcontext()
+            ):
+                return super().fit_loop(X, y, epochs=epochs, **fit_params)
         finally:
             self.graph_step_ = None
 
     def __getstate__(self):
         state = super().__getstate__()
         for compiled in (
+            "generators_",
             "compiled_forward_loss_",
             "compiled_gradients_",
             "adamw_step_",

@@ -24,9 +24,9 @@ class _MemberOutputs(torch.nn.Module):
         super().__init__()
         self.network = network
 
-    def forward(self, X):
+    def forward(self, X, dropout_seeds):
         """Return every member's outputs for a batch."""
-        return self.network.member_outputs(X)
+        return self.network.member_outputs(X, dropout_seeds=dropout_seeds)
 
 
 class CompiledGradients:
@@ -38,10 +38,10 @@ class CompiledGradients:
     call returns the gradients instead of leaving a graph for autograd to
     run. On a 2-core CPU this removed about a tenth of a step of a 4x256
     network at batch 256 (autograd's engine and the wrappers around a
-    separately compiled backward pass). Random numbers come from torch's
-    generator rather than inductor's, which draws them one element at a
-    time; the only ones are AlphaDropout's seeds (see
-    ``_selu.selu_alpha_dropout``).
+    separately compiled backward pass). The only random numbers are
+    AlphaDropout's seeds (see ``_selu.selu_alpha_dropout``), which the caller
+    draws from the fit's generator and passes in; inductor's own generator
+    would draw them one element at a time.
 
     Parameters
     ----------
@@ -66,10 +66,12 @@ class CompiledGradients:
             own_code(self._gradients), options={"fallback_random": True}
         )
 
-    def _gradients(self, parameters, X, y, sample_weight):
+    def _gradients(self, parameters, X, y, sample_weight, dropout_seeds):
         def loss(parameters):
             with self.autocast():
-                y_pred = torch.func.functional_call(self.members, parameters, (X,))
+                y_pred = torch.func.functional_call(
+                    self.members, parameters, (X, dropout_seeds)
+                )
             return self.loss(y_pred, y, sample_weight), y_pred
 
         gradients, (value, y_pred) = torch.func.grad_and_value(loss, has_aux=True)(
@@ -81,8 +83,12 @@ class CompiledGradients:
         gradients = {name: g.contiguous() for name, g in gradients.items()}
         return gradients, value, y_pred
 
-    def __call__(self, X, y, sample_weight):
-        """Set every parameter's ``grad`` for a batch; return its ``(loss, y_pred)``."""
+    def __call__(self, X, y, sample_weight, dropout_seeds=None):
+        """Set every parameter's ``grad`` for a batch; return its ``(loss, y_pred)``.
+
+        ``dropout_seeds`` are the step's AlphaDropout seeds, one per hidden
+        layer (see ``_selu.dropout_seeds``), or None without dropout.
+        """
         # Detached, the parameters are plain inputs: torch.compile then builds
         # no autograd graph around the function, which computes the
         # gradients itself.
@@ -91,6 +97,7 @@ class CompiledGradients:
             X,
             y,
             sample_weight,
+            dropout_seeds,
         )
         for name, parameter in self.parameters.items():
             parameter.grad = gradients[name]
