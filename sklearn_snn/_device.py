@@ -80,29 +80,6 @@ def storage_device(nbytes, device):
     return device if nbytes <= MAX_DEVICE_DATA_FRACTION * free else "cpu"
 
 
-@contextlib.contextmanager
-def seeded_rng(seed, device):
-    """Seed torch's generators inside the block and restore them after it.
-
-    Network initialization, shuffling and dropout draw from torch's global
-    generators; forking them keeps fits reproducible without changing the
-    caller's random state.
-
-    Parameters
-    ----------
-    seed : int
-        Seed for the block.
-    device : str
-        The training device; its CUDA generator is forked too.
-    """
-    cuda_devices = []
-    if torch.device(device).type == "cuda":
-        cuda_devices = list(range(torch.cuda.device_count()))
-    with torch.random.fork_rng(devices=cuda_devices):
-        torch.manual_seed(seed)
-        yield
-
-
 class FitGenerators:
     """The torch generators of one fit, one per device, all from one seed.
 

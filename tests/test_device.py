@@ -6,7 +6,6 @@ import torch
 from sklearn_snn._device import (
     FitGenerators,
     resolve_device,
-    seeded_rng,
     storage_device,
 )
 
@@ -17,17 +16,6 @@ def test_resolve_device():
     assert resolve_device("auto") == expected
     with pytest.raises(ValueError, match="not a torch device"):
         resolve_device("tpu-ish")
-
-
-def test_seeded_rng_is_reproducible_and_restores_global_state():
-    torch.manual_seed(7)
-    state = torch.get_rng_state()
-    with seeded_rng(3, "cpu"):
-        first = torch.rand(3)
-    with seeded_rng(3, "cpu"):
-        second = torch.rand(3)
-    assert torch.equal(first, second)
-    assert torch.equal(torch.get_rng_state(), state)
 
 
 def test_data_that_does_not_fit_the_gpu_stays_on_the_host(monkeypatch):

@@ -5,17 +5,24 @@ import pickle
 import subprocess
 import sys
 import textwrap
+import warnings
 import zipfile
 
 import numpy as np
 import pandas as pd
 import pytest
+import safetensors.torch
 import torch
 from conftest import FAST
+from sklearn.base import clone
+from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.model_selection import GridSearchCV
 
 import sklearn_snn
-from sklearn_snn import SNNClassifier, SNNRegressor, load, save
+import sklearn_snn.persistence as persistence
+from sklearn_snn import SNNClassifier, SNNRegressor, _model_archive, load, save
+from sklearn_snn._network import NetworkSpec, SELUNetwork
 from sklearn_snn.persistence import FORMAT_VERSION
 
 
@@ -374,3 +381,270 @@ def test_pickle_leaves_every_tensor_to_skorchs_device_mapping(classification_dat
     restored = pickle.loads(pickle.dumps(clf))
     assert restored.net_.module is restored.net_.module_
     np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+
+
+@pytest.fixture(scope="module")
+def tiny_file(tmp_path_factory):
+    """A tiny fitted classifier, its data and the bytes of its file."""
+    X, y = make_classification(
+        n_samples=60, n_features=5, n_informative=3, n_classes=3, random_state=0
+    )
+    clf = SNNClassifier(
+        hidden_layer_sizes=(8,), max_iter=3, n_estimators=2, random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+    path = tmp_path_factory.mktemp("tiny") / "tiny.snn"
+    save(clf, path)
+    return clf, X, y, path.read_bytes()
+
+
+@pytest.fixture
+def tiny_path(tiny_file, tmp_path):
+    path = tmp_path / "model.snn"
+    path.write_bytes(tiny_file[3])
+    return path
+
+
+@pytest.fixture
+def built_networks(monkeypatch):
+    """The specs of the networks that load builds; building one is refused."""
+    specs = []
+
+    def refuse_to_build(spec, *args, **kwargs):
+        specs.append(spec)
+        raise RuntimeError("load built the network")
+
+    monkeypatch.setattr(persistence, "SELUNetwork", refuse_to_build)
+    return specs
+
+
+@pytest.fixture
+def read_sizes(monkeypatch):
+    """The sizes that load asks zip members for; -1 is a read to the end."""
+    sizes = []
+    read = zipfile.ZipExtFile.read
+
+    def recording_read(self, n=-1):
+        sizes.append(-1 if n is None else n)
+        return read(self, n)
+
+    monkeypatch.setattr(zipfile.ZipExtFile, "read", recording_read)
+    return sizes
+
+
+def test_missing_file_is_reported_as_missing(tmp_path):
+    with pytest.raises(FileNotFoundError, match="No such file"):
+        load(tmp_path / "absent.snn")
+    with pytest.raises(ValueError, match="is a directory"):
+        load(tmp_path)
+
+
+def _write_deflated(path, metadata, weights):
+    """Write a model file from its members, compressed as save compresses them."""
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("metadata.json", metadata)
+        archive.writestr("weights.safetensors", weights)
+
+
+def test_metadata_larger_than_its_bound_is_refused_unread(tiny_path, read_sizes):
+    # Valid JSON padded with whitespace: before the bound, a 1 MB file whose
+    # metadata expanded to 1 GiB loaded after 10 s and 1.7 GB of memory.
+    text = json.dumps(_metadata(tiny_path))
+    padding = " " * (_model_archive.MAX_METADATA_BYTES - len(text) + 1)
+    _write_deflated(tiny_path, text + padding, _state_bytes(tiny_path))
+    read_sizes.clear()
+    with pytest.raises(ValueError, match="metadata.json declares .* more than"):
+        load(tiny_path)
+    assert read_sizes == []
+
+
+def test_every_member_is_read_within_its_declared_size(tiny_path, read_sizes):
+    load(tiny_path)
+    with zipfile.ZipFile(tiny_path) as archive:
+        largest = max(info.file_size for info in archive.infolist())
+    assert read_sizes
+    assert all(0 <= size <= largest for size in read_sizes), read_sizes
+
+
+@pytest.mark.parametrize(
+    "network",
+    [
+        {"n_features": 6_000_000},
+        {"hidden_layer_sizes": [9]},
+        {"n_estimators": 3},
+        {"n_outputs": 4},
+    ],
+    ids=["6M_features", "wider_layer", "more_members", "more_outputs"],
+)
+def test_declared_network_is_checked_before_it_is_built(
+    network, tiny_path, built_networks
+):
+    # Before the check, metadata that claimed 6,000,000 features in an 8 kB
+    # file built a network of 1.1 GB before the weights refused it.
+    metadata = _metadata(tiny_path)
+    metadata["network"].update(network)
+    if "n_outputs" in network:
+        metadata["fitted"]["classes"]["values"] = [0, 1, 2, 3]
+    _rewrite(tiny_path, metadata=metadata)
+    with pytest.raises(ValueError, match="not a valid sklearn-snn model file"):
+        load(tiny_path)
+    assert built_networks == []
+
+
+def _state_bytes(path):
+    with zipfile.ZipFile(path) as archive:
+        return archive.read("weights.safetensors")
+
+
+def _state(path):
+    return safetensors.torch.load(_state_bytes(path))
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+def test_non_finite_weights_are_refused(value, tiny_path):
+    state = _state(tiny_path)
+    state["output.weight"][0, 0, 0] = value
+    _rewrite(tiny_path, weights=safetensors.torch.save(state))
+    with pytest.raises(ValueError, match="nan or infinite values in output.weight"):
+        load(tiny_path)
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float16, torch.bfloat16])
+def test_weights_of_another_dtype_are_refused_not_cast(dtype, tiny_path):
+    state = {name: value.to(dtype) for name, value in _state(tiny_path).items()}
+    _rewrite(tiny_path, weights=safetensors.torch.save(state))
+    with pytest.raises(ValueError, match=r"float32 \(F32\) weights only"):
+        load(tiny_path)
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        [[0], [1], [2]],
+        [{"a": 0}, {"b": 1}, {"c": 2}],
+        [None, 1, 2],
+        ["0", "1", "2"],
+        [0, 1, 1],
+    ],
+    ids=["lists", "dicts", "null", "strings_as_ints", "repeated"],
+)
+def test_labels_that_are_not_plain_numbers_or_strings_are_refused(labels, tiny_path):
+    metadata = _metadata(tiny_path)
+    metadata["fitted"]["classes"]["values"] = labels
+    _rewrite(tiny_path, metadata=metadata)
+    with pytest.raises(ValueError, match="classes"):
+        load(tiny_path)
+
+
+def _zero_network_file(path, width):
+    """Rewrite a model file to a wider network whose weights are all zeros."""
+    metadata = _metadata(path)
+    metadata["network"]["hidden_layer_sizes"] = [width]
+    metadata["params"]["hidden_layer_sizes"] = [width]
+    state = {
+        name: torch.zeros(value.shape[0], width, value.shape[2])
+        if name == "hidden.0.weight"
+        else torch.zeros(value.shape[0], width)
+        if name == "hidden.0.bias"
+        else torch.zeros(*value.shape[:2], width)
+        if name == "output.weight"
+        else torch.zeros_like(value)
+        for name, value in _state(path).items()
+    }
+    _rewrite(path, metadata=metadata, weights=safetensors.torch.save(state))
+
+
+def test_weights_that_expand_like_a_zip_bomb_are_refused_unread(
+    tiny_path, monkeypatch, read_sizes
+):
+    # 18 kB of zeros deflate to about 60 bytes: weights larger than
+    # UNCHECKED_WEIGHTS_BYTES (lowered here) that expand so much are a bomb.
+    _zero_network_file(tiny_path, width=256)
+    _write_deflated(
+        tiny_path, json.dumps(_metadata(tiny_path)), _state_bytes(tiny_path)
+    )
+    tensors = sum(4 * value.numel() for value in _state(tiny_path).values())
+    monkeypatch.setattr(_model_archive, "UNCHECKED_WEIGHTS_BYTES", 0)
+    read_sizes.clear()
+    with pytest.raises(ValueError, match="compressed .* times.*zip bomb"):
+        load(tiny_path)
+    # The safetensors header is read, the tensors are not.
+    assert read_sizes
+    assert max(read_sizes) < tensors
+
+
+def test_save_stores_weights_uncompressed_where_they_would_read_as_a_bomb(
+    tiny_file, tmp_path, monkeypatch
+):
+    clf, X, _, _ = tiny_file
+    monkeypatch.setattr(_model_archive, "UNCHECKED_WEIGHTS_BYTES", 0)
+    monkeypatch.setattr(_model_archive, "MAX_COMPRESSION_RATIO", 1)
+    save(clf, tmp_path / "m.snn")
+    with zipfile.ZipFile(tmp_path / "m.snn") as archive:
+        assert archive.getinfo("weights.safetensors").compress_type == 0
+        assert archive.getinfo("metadata.json").compress_type == zipfile.ZIP_DEFLATED
+    np.testing.assert_array_equal(
+        load(tmp_path / "m.snn").predict_proba(X), clf.predict_proba(X)
+    )
+
+
+def test_save_refuses_a_file_that_load_would_refuse(tiny_file, tmp_path, monkeypatch):
+    clf = tiny_file[0]
+    monkeypatch.setattr(persistence, "MAX_METADATA_BYTES", 1000)
+    with pytest.raises(ValueError, match="more than the 1000 that load reads"):
+        save(clf, tmp_path / "m.snn")
+    monkeypatch.setattr(persistence, "MAX_METADATA_BYTES", 1 << 20)
+    monkeypatch.setattr(persistence, "MAX_MEMBER_LAYERS", 3)
+    with pytest.raises(ValueError, match="cannot be saved for load"):
+        save(clf, tmp_path / "m.snn")
+    monkeypatch.undo()
+    broken = pickle.loads(pickle.dumps(clf))
+    with torch.no_grad():
+        broken.net_.module_.output.bias[0, 0] = np.nan
+    with pytest.raises(ValueError, match="nan or infinite values, which load refuses"):
+        save(broken, tmp_path / "m.snn")
+    assert not (tmp_path / "m.snn").exists()
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        NetworkSpec(5, (8,), 3, 0.0, 2),
+        NetworkSpec(5, (8,), 3, 0.1, 2),
+        NetworkSpec(7, (4, 6, 3), 2, 0.05, 1),
+        NetworkSpec(7, (4, 6, 3), 1, 0.0, 3),
+    ],
+)
+def test_weight_shapes_are_those_of_the_network(spec):
+    # load checks the weights against these shapes without building the
+    # network, so they must be what SELUNetwork builds.
+    built = {name: tuple(v.shape) for name, v in SELUNetwork(spec).state_dict().items()}
+    assert persistence._weight_shapes(spec) == built
+
+
+def test_numpy_scalar_parameters_are_saved(tiny_file, tmp_path):
+    # GridSearchCV over np.arange sets numpy scalars, inside tuples too.
+    clf, X, y, _ = tiny_file
+    params = {
+        "hidden_layer_sizes": (np.int64(8),),
+        "n_estimators": np.int64(2),
+        "early_stopping": np.bool_(False),
+        "alpha": np.float32(0.5),
+        "dropout": np.float64(0.1),
+        "class_weight": {np.int64(0): np.float32(2.0)},
+        "random_state": np.int32(0),
+    }
+    search = GridSearchCV(
+        clone(clf).set_params(**params), {"max_iter": np.arange(1, 3)}, cv=2
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        search.fit(X, y)
+    best = search.best_estimator_
+    assert isinstance(best.max_iter, np.integer)
+    save(best, tmp_path / "best.snn")
+    loaded = load(tmp_path / "best.snn")
+    assert loaded.get_params() == best.get_params()
+    np.testing.assert_array_equal(loaded.predict_proba(X), best.predict_proba(X))
