@@ -29,6 +29,7 @@ from ._training import (
     fit_network,
     training_history,
 )
+from ._validation import check_missing_targets, prepare_X, warn_if_index_differs
 
 
 class BaseSNN(BaseEstimator):
@@ -103,10 +104,14 @@ class BaseSNN(BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Training inputs. A pandas DataFrame records its column names.
+            Training inputs. A pandas DataFrame records its column names
+            (non-string names as ``str`` of each), and ``predict`` then
+            checks them. Datetime and timedelta columns are refused: convert
+            them to numbers first.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets: class labels for the classifier, real values for the
-            regressor.
+            regressor. Missing values are refused. Rows pair with those of
+            ``X`` by position, not by pandas index.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights of the samples in the loss. None weighs all
             samples equally.
@@ -118,6 +123,10 @@ class BaseSNN(BaseEstimator):
         """
         hidden_layer_sizes = self._check_hidden_layer_sizes()
         warm = self.warm_start and hasattr(self, "net_")
+        warn_if_index_differs(X, y, "y")
+        warn_if_index_differs(X, sample_weight, "sample_weight")
+        check_missing_targets(y, "target" if self._numeric_targets else "label")
+        X = prepare_X(X)
         X, y = validate_data(
             self,
             X,
@@ -267,13 +276,30 @@ class BaseSNN(BaseEstimator):
                 pass
         return train_test_split(indices, test_size=n_valid, random_state=split_seed)
 
+    def _validate_X_predict(self, X):
+        """Check that the estimator is fitted and validate ``X`` against fit's.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features), dtype float64 or float32
+            The validated inputs, unscaled.
+        """
+        check_is_fitted(self)
+        return validate_data(
+            self, prepare_X(X), reset=False, dtype=[np.float64, np.float32]
+        )
+
     def _predict_outputs(self, X, activation=None, decode=None):
         """Validate ``X`` and return its network outputs, decoded per batch.
 
         ``activation`` and ``decode`` are passed to :func:`predict_outputs`.
         """
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        X = self._validate_X_predict(X)
         return predict_outputs(
             self.net_.module_,
             self.device_,

@@ -1,6 +1,6 @@
 """SNNClassifier: a self-normalizing neural network for classification."""
 
-from numbers import Number
+from numbers import Real
 
 import numpy as np
 import torch
@@ -14,6 +14,7 @@ from ._base import BaseSNN
 from ._docstrings import fill_shared_sections
 from ._sklearn_compat import StrOptions
 from ._training import weighted_accuracy
+from ._validation import check_label_types
 
 
 @fill_shared_sections
@@ -35,8 +36,9 @@ class SNNClassifier(ClassifierMixin, BaseSNN):
 
     class_weight : dict, 'balanced' or None, default=None
         Weights of the classes in the loss, multiplied into ``sample_weight``.
-        A dict maps labels to weights (missing labels weigh 1); ``'balanced'``
-        weighs classes inversely to their frequency.
+        A dict maps labels to weights (missing labels weigh 1); its keys must
+        be labels of ``y``, of the same type (``{"1": 5}`` for string labels
+        ``"1"``). ``'balanced'`` weighs classes inversely to their frequency.
 
     Attributes
     ----------
@@ -129,7 +131,7 @@ class SNNClassifier(ClassifierMixin, BaseSNN):
 
     def _encode_targets(self, y, sample_weight, reset):
         y = column_or_1d(y, warn=True)
-        _check_label_types(y)
+        check_label_types(y)
         check_classification_targets(y)
         if reset:
             self.classes_ = np.unique(y)
@@ -147,11 +149,39 @@ class SNNClassifier(ClassifierMixin, BaseSNN):
             )
         targets = np.searchsorted(self.classes_, y)
         if self.class_weight is not None:
-            weights = compute_class_weight(
-                self.class_weight, classes=self.classes_, y=y
-            )
-            sample_weight = sample_weight * weights[targets]
+            sample_weight = sample_weight * self._class_weights(y)[targets]
+            if not sample_weight.any():
+                raise ValueError(
+                    "class_weight and sample_weight together weigh every sample "
+                    "zero, so there is nothing to learn from. Give at least one "
+                    "class present in y a positive weight."
+                )
         return targets, sample_weight, len(self.classes_)
+
+    def _class_weights(self, y):
+        """Return the weight of each class in ``classes_``, from ``class_weight``."""
+        if isinstance(self.class_weight, str):
+            return compute_class_weight(self.class_weight, classes=self.classes_, y=y)
+        # Keys are matched to the labels by value here, rather than by
+        # compute_class_weight, which turns labels such as "1" into ints first.
+        index = {label: i for i, label in enumerate(self.classes_.tolist())}
+        unknown = [key for key in self.class_weight if key not in index]
+        if unknown:
+            raise ValueError(
+                f"class_weight has keys that are not classes of y: "
+                f"{', '.join(repr(key) for key in unknown)}. The classes are "
+                f"{self.classes_.tolist()}; key class_weight by these labels, "
+                "with their types (a string label needs a string key)."
+            )
+        weights = np.ones(len(self.classes_))
+        for key, weight in self.class_weight.items():
+            if not (isinstance(weight, Real) and np.isfinite(weight) and weight >= 0):
+                raise ValueError(
+                    f"class_weight[{key!r}] is {weight!r}; class weights must be "
+                    "finite numbers >= 0."
+                )
+            weights[index[key]] = weight
+        return weights
 
     def _stratify_on(self, targets):
         return targets
@@ -191,18 +221,4 @@ class SNNClassifier(ClassifierMixin, BaseSNN):
             X,
             activation=lambda logits: logits.argmax(dim=1),
             decode=lambda indices: self.classes_[indices],
-        )
-
-
-def _check_label_types(y):
-    """Refuse labels that mix types, such as ints and strings."""
-    if y.dtype != object:
-        return
-    types = {type(label) for label in y}
-    if len(types) > 1 and not all(issubclass(t, Number) for t in types):
-        names = sorted(t.__name__ for t in types)
-        raise ValueError(
-            f"y mixes labels of different types ({', '.join(names)}); class "
-            "labels must all be strings or all be numbers. Convert them, for "
-            "example with y.astype(str)."
         )

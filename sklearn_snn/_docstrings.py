@@ -150,7 +150,9 @@ n_features_in_ : int
 
 feature_names_in_ : ndarray of shape (`n_features_in_`,)
     Names of features seen during fit. Defined only when `X` has feature
-    names that are all strings.
+    names that are all strings, or all not strings (integers, MultiIndex
+    tuples), which are recorded as the ``str`` of each; ``predict`` then
+    refuses columns that are missing, renamed or reordered.
 
 scaler_ : sklearn.preprocessing.StandardScaler
     The input standardization learned in fit.

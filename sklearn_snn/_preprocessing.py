@@ -81,7 +81,9 @@ def standardize(scaler, values, what="X"):
     Returns
     -------
     ndarray of shape (n_samples, n_columns), dtype float32
-        Standardized values, clipped to ``MAX_ABS_STANDARDIZED``.
+        Standardized values, clipped to ``MAX_ABS_STANDARDIZED``. Float32
+        values are standardized in float32 arithmetic, as scikit-learn does,
+        unless that overflows; then in float64.
 
     Raises
     ------
@@ -90,6 +92,10 @@ def standardize(scaler, values, what="X"):
     """
     with np.errstate(over="ignore", invalid="ignore"):
         standardized = scaler.transform(values)
+        if values.dtype != np.float64 and not np.isfinite(standardized).all():
+            # scikit-learn standardizes float32 in float32, where deviations
+            # near the float32 maximum overflow; float64 holds any of them.
+            standardized = scaler.transform(values.astype(np.float64))
     if not np.isfinite(standardized).all():
         raise _overflow_error(what)
     np.clip(standardized, -MAX_ABS_STANDARDIZED, MAX_ABS_STANDARDIZED, out=standardized)
@@ -108,7 +114,8 @@ def standardize_tensor(scaler, values, device):
     scaler : sklearn.preprocessing.StandardScaler
         Scaler from :func:`fit_scaler`.
     values : ndarray of shape (n_samples, n_features)
-        Validated, unscaled inputs.
+        Validated, unscaled inputs; copied when torch cannot share their
+        memory (read-only or negative strides).
     device : torch.device or str
         Where to standardize and return the result.
 
@@ -122,6 +129,10 @@ def standardize_tensor(scaler, values, device):
     ValueError
         If the values are too large to standardize in floating point.
     """
+    if not values.flags.writeable or any(step < 0 for step in values.strides):
+        # torch warns about read-only arrays (pandas 3 hands them out) and
+        # cannot wrap negative strides (X[:, ::-1]); a copy of the batch is cheap.
+        values = np.array(values, order="C")
     # Copied in its own dtype and widened on the device: a float32 input
     # crosses to a GPU in half the bytes.
     values = torch.as_tensor(values).to(device).to(torch.float64)

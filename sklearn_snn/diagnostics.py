@@ -13,7 +13,6 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_array
-from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import nn
 
 from ._preprocessing import standardize
@@ -154,8 +153,8 @@ def activation_stats(
     True
     """
     if isinstance(estimator, BaseEstimator):
-        check_is_fitted(estimator)
-        X = validate_data(estimator, X, reset=False, dtype=[np.float64, np.float32])
+        # The estimator's own predict-time checks: fitted, and X like fit's.
+        X = estimator._validate_X_predict(X)
         inputs = standardize(estimator.scaler_, X)
         module = estimator.net_.module_
     elif isinstance(estimator, nn.Module):

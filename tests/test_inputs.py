@@ -15,7 +15,7 @@ import scipy.sparse as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
 from sklearn_snn import SNNClassifier, SNNRegressor
 
@@ -35,6 +35,23 @@ X = _rng.normal(size=(40, 3))
 Y = np.arange(40) % 2
 Y_REG = _rng.normal(size=40)
 DF = pd.DataFrame(X, columns=["a", "b", "c"])
+F32_MAX = float(np.finfo(np.float32).max)
+#: A float32 column whose deviations from its mean overflow float32, not float64.
+NEAR_F32_MAX = np.r_[np.full(30, -0.9 * F32_MAX), np.full(10, 0.9 * F32_MAX)]
+Y_STR = np.array(["1", "2"])[Y]
+#: Rows 3, 13, 23 and 33, where the tests put missing labels.
+EVERY_10TH = np.arange(40) % 10 == 3
+DATES = pd.date_range("2020-01-01", periods=40, freq="D")
+DF_INT = pd.DataFrame(X)
+DF_MULTI = pd.DataFrame(
+    X, columns=pd.MultiIndex.from_tuples([("a", 1), ("a", 2), ("b", 1)])
+)
+
+
+def with_missing(labels, value, where=3):
+    labels = pd.Series(labels).astype(object)
+    labels[where] = value
+    return labels
 
 
 def C(**params):
@@ -89,6 +106,16 @@ CASES = [
         lambda: proba(R(), np.c_[X, np.r_[np.full(39, -1.7e308), 1.7e308]], Y_REG),
         (ValueError, "too large to standardize"),
     ),
+    (
+        "X_float32_near_its_maximum",
+        lambda: proba(R(), np.c_[X, NEAR_F32_MAX].astype(np.float32), Y_REG),
+        OK,
+    ),
+    (
+        "X_float32_near_its_maximum_classifier",
+        lambda: proba(C(), np.c_[X, NEAR_F32_MAX].astype(np.float32), Y),
+        OK,
+    ),
     ("X_constant_column", lambda: proba(R(), np.c_[X, np.full(40, 7.0)], Y_REG), OK),
     ("X_constant_1e30_column", lambda: proba(C(), np.c_[X, np.full(40, 1e30)], Y), OK),
     ("X_all_columns_constant", lambda: proba(C(), np.ones((40, 3)), Y), OK),
@@ -134,6 +161,49 @@ CASES = [
         "y_mixed_with_none",
         lambda: proba(C(), X, np.array([1, None] * 20, dtype=object)),
         (ValueError, "mixes labels of different types"),
+    ),
+    (
+        "y_strings_with_pd_NA",
+        lambda: proba(C(), X, pd.Series(Y_STR, dtype="string").mask(EVERY_10TH)),
+        (
+            ValueError,
+            r"y has missing labels: \d+ of its 40 labels are missing \(pd.NA\)",
+        ),
+    ),
+    (
+        "y_strings_with_None",
+        lambda: proba(C(), X, with_missing(Y_STR, None)),
+        (ValueError, r"1 of its 40 labels is missing \(None\).*remove the samples"),
+    ),
+    (
+        "y_strings_with_nan",
+        lambda: proba(C(), X, with_missing(Y_STR, np.nan).to_numpy()),
+        (ValueError, r"1 of its 40 labels is missing \(NaN\).*fill in their labels"),
+    ),
+    (
+        "y_categorical_with_nan",
+        lambda: proba(C(), X, pd.Series(Y_STR, dtype="category").mask(EVERY_10TH)),
+        (ValueError, r"y has missing labels: .* \(NaN\)"),
+    ),
+    (
+        "y_nan_classifier_names_missing_labels",
+        lambda: proba(C(), X, with_value(Y, np.nan, 3)),
+        (ValueError, r"y has missing labels: 1 of its 40 labels is missing \(NaN\)"),
+    ),
+    (
+        "y_nan_regressor_names_missing_targets",
+        lambda: proba(R(), X, with_value(Y_REG, np.nan, 3)),
+        (ValueError, r"y has missing targets: 1 of its 40 targets is missing \(NaN\)"),
+    ),
+    (
+        "y_nullable_float_with_NA_regressor",
+        lambda: proba(R(), X, pd.Series(Y_REG, dtype="Float64").mask(EVERY_10TH)),
+        (ValueError, "y has missing targets"),
+    ),
+    (
+        "y_2d_with_nan_regressor",
+        lambda: proba(R(), X, np.c_[Y_REG, with_value(Y_REG, np.nan, 5)]),
+        (ValueError, "1 of its 80 targets is missing"),
     ),
     # numpy turns a list of ints and strings into strings: the labels are '1', 'a'.
     ("y_mixed_types_list", lambda: proba(C(), X, [1, "a"] * 20), OK),
@@ -218,6 +288,30 @@ CASES = [
         lambda: proba(C(), DF, Y, DF.rename(columns={"a": "z"})),
         (ValueError, "unseen at fit time"),
     ),
+    (
+        "predict_int_named_columns_reordered",
+        lambda: proba(C(), DF_INT, Y, DF_INT[[2, 1, 0]]),
+        (ValueError, "same order"),
+    ),
+    (
+        "predict_int_named_columns_renamed",
+        lambda: proba(C(), DF_INT, Y, DF_INT.rename(columns={0: 5})),
+        (ValueError, "unseen at fit time"),
+    ),
+    (
+        "predict_multiindex_columns_reordered",
+        lambda: proba(C(), DF_MULTI, Y, DF_MULTI.iloc[:, [2, 1, 0]]),
+        (ValueError, "same order"),
+    ),
+    (
+        "predict_multiindex_columns_reversed_view",
+        lambda: proba(C(), DF_MULTI, Y, DF_MULTI.iloc[:, ::-1]),
+        (ValueError, "same order"),
+    ),
+    ("predict_int_named_columns", lambda: proba(C(), DF_INT, Y, DF_INT), OK),
+    ("predict_multiindex_columns", lambda: proba(C(), DF_MULTI, Y, DF_MULTI), OK),
+    # A view with negative strides, which torch cannot wrap without a copy.
+    ("predict_columns_reversed_view", lambda: proba(C(), X, Y, X[:, ::-1]), OK),
     ("predict_ndarray_after_dataframe", lambda: proba(C(), DF, Y, X), OK),
     ("predict_dataframe_after_ndarray", lambda: proba(C(), X, Y, DF), OK),
     # --- Column and array types ---------------------------------------------------
@@ -230,6 +324,41 @@ CASES = [
         "dataframe_with_string_column",
         lambda: proba(C(), DF.assign(d=["x"] * 40), Y),
         (ValueError, "could not convert string"),
+    ),
+    (
+        "dataframe_datetime_column_alone",
+        lambda: proba(R(), pd.DataFrame({"t": DATES}), Y_REG),
+        (ValueError, r"datetime or timedelta columns \('t'\).*seconds since an epoch"),
+    ),
+    (
+        "dataframe_datetime_beside_floats",
+        lambda: proba(R(), DF.assign(t=DATES), Y_REG),
+        (ValueError, r"datetime or timedelta columns \('t'\)"),
+    ),
+    (
+        "dataframe_tz_aware_datetime_column",
+        lambda: proba(C(), DF.assign(t=DATES.tz_localize("UTC")), Y),
+        (ValueError, r"datetime or timedelta columns \('t'\).*\.dt\.year"),
+    ),
+    (
+        "dataframe_timedelta_columns",
+        lambda: proba(R(), DF.assign(d=DATES - DATES[0], e=DATES - DATES[1]), Y_REG),
+        (ValueError, r"columns \('d', 'e'\).*total_seconds"),
+    ),
+    (
+        "dataframe_datetime_column_at_predict",
+        lambda: proba(C(), DF.assign(t=0.0), Y, DF.assign(t=DATES)),
+        (ValueError, r"datetime or timedelta columns \('t'\)"),
+    ),
+    (
+        "X_numpy_datetime64",
+        lambda: proba(R(), np.tile(DATES.to_numpy()[:, None], 2), Y_REG),
+        (ValueError, r"numpy datetime64\[\w+\] array.*np\.timedelta64\(1, 's'\)"),
+    ),
+    (
+        "X_numpy_timedelta64",
+        lambda: proba(R(), np.arange(80).reshape(40, 2).astype("m8[s]"), Y_REG),
+        (ValueError, r"numpy timedelta64\[s\] array"),
     ),
     ("X_numeric_strings", lambda: proba(C(), X.astype(str), Y, X), OK),
     ("X_bool", lambda: proba(C(), X > 0, Y), OK),
@@ -326,6 +455,39 @@ CASES = [
         lambda: proba(C(device="cuda:99"), X, Y),
         (ValueError, "not available"),
     ),
+    (
+        "class_weight_keyed_by_string_labels",
+        lambda: proba(C(class_weight={"1": 5, "2": 1}), X, Y_STR),
+        OK,
+    ),
+    (
+        "class_weight_int_keys_for_string_labels",
+        lambda: proba(C(class_weight={1: 5, 2: 1}), X, Y_STR),
+        (
+            ValueError,
+            r"keys that are not classes of y: 1, 2\. The classes are \['1', '2'\]",
+        ),
+    ),
+    (
+        "class_weight_key_that_is_no_class",
+        lambda: proba(C(class_weight={0: 5, 7: 1}), X, Y),
+        (ValueError, r"not classes of y: 7\. The classes are \[0, 1\]"),
+    ),
+    (
+        "class_weight_negative",
+        lambda: proba(C(class_weight={0: -1.0}), X, Y),
+        (ValueError, r"class_weight\[0\] is -1\.0; .* >= 0"),
+    ),
+    (
+        "class_weight_nan",
+        lambda: proba(C(class_weight={1: np.nan}), X, Y),
+        (ValueError, "finite numbers"),
+    ),
+    (
+        "class_weight_all_zero",
+        lambda: proba(C(class_weight={0: 0, 1: 0}), X, Y),
+        (ValueError, "weigh every sample zero"),
+    ),
     # --- sample_weight ------------------------------------------------------------
     (
         "sample_weight_wrong_length",
@@ -398,6 +560,113 @@ def test_200_classes_give_one_probability_column_each():
 def test_mixed_list_labels_become_strings():
     clf = C().fit(X, [1, "a"] * 20)
     assert set(clf.predict(X)) <= {"1", "a"}
+
+
+def test_float32_near_its_maximum_fits_like_float64():
+    X32 = np.c_[X, NEAR_F32_MAX].astype(np.float32)
+    X64 = X32.astype(np.float64)
+    as_float32 = R().fit(X32, Y_REG)
+    np.testing.assert_array_equal(
+        as_float32.predict(X32), R().fit(X64, Y_REG).predict(X64)
+    )
+
+
+def test_class_weight_keyed_by_string_labels_shifts_predictions():
+    rng = np.random.default_rng(0)
+    X_cw = rng.normal(size=(300, 2))
+    y = np.where(X_cw[:, 0] + 0.8 * rng.normal(size=300) > 0.8, "1", "2")
+    params = {"early_stopping": False, "max_iter": 30}
+    plain = C(**params).fit(X_cw, y)
+    heavy = C(**params, class_weight={"1": 10.0}).fit(X_cw, y)
+    assert (heavy.predict(X_cw) == "1").sum() > (plain.predict(X_cw) == "1").sum()
+
+
+@pytest.mark.parametrize(
+    "columns", [DF_INT, DF_MULTI], ids=["int_names", "multiindex_names"]
+)
+def test_non_string_column_names_are_recorded_as_strings(columns):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = C().fit(columns, Y)
+        clf.predict(columns)
+    np.testing.assert_array_equal(clf.feature_names_in_, columns.columns.map(str))
+    assert clf.feature_names_in_.dtype == object
+    # The frame that the caller passed keeps its own column names.
+    assert not any(isinstance(name, str) for name in columns.columns)
+
+
+def test_int_column_names_are_checked_after_save_and_load(tmp_path):
+    from sklearn_snn import load, save
+
+    save(C().fit(DF_INT, Y), tmp_path / "model.zip")
+    with pytest.raises(ValueError, match="same order"):
+        load(tmp_path / "model.zip").predict(DF_INT[[1, 0, 2]])
+
+
+def test_y_with_another_index_than_X_warns_and_is_used_by_position():
+    X_df = DF.set_axis(np.arange(40) + 100)
+    with pytest.warns(UserWarning, match="index of y differs") as record:
+        shifted = C().fit(X_df, pd.Series(Y))
+    message = str(record[0].message)
+    assert "used by position" in message
+    assert "y.reindex(X.index)" in message
+    assert ".reset_index(drop=True)" in message
+    assert record[0].filename == __file__
+    np.testing.assert_array_equal(
+        shifted.predict_proba(X_df), C().fit(X_df, Y).predict_proba(X_df)
+    )
+
+
+def test_sample_weight_with_another_index_than_X_warns():
+    weights = pd.Series(np.ones(40), index=np.arange(40)[::-1])
+    with pytest.warns(UserWarning, match="index of sample_weight differs"):
+        C().fit(DF, Y, sample_weight=weights)
+
+
+def test_y_indexed_like_X_does_not_warn():
+    from sklearn.model_selection import train_test_split
+
+    X_train, _, y_train, _ = train_test_split(DF, pd.Series(Y), random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        C().fit(X_train, y_train)
+        R().fit(X_train, pd.DataFrame({"a": Y_REG, "b": Y_REG}).loc[X_train.index])
+
+
+@pytest.fixture
+def torch_warns_on_every_read_only_array(monkeypatch):
+    """Make ``torch.as_tensor`` warn on every read-only array, not only once.
+
+    torch warns about a read-only array once per process, so a test that
+    relied on its warning would pass after any earlier test had set it off.
+    """
+    import torch
+
+    as_tensor = torch.as_tensor
+
+    def as_tensor_that_warns(data, *args, **kwargs):
+        if isinstance(data, np.ndarray) and not data.flags.writeable:
+            warnings.warn(
+                "The given NumPy array is not writable", UserWarning, stacklevel=2
+            )
+        return as_tensor(data, *args, **kwargs)
+
+    monkeypatch.setattr(torch, "as_tensor", as_tensor_that_warns)
+
+
+@pytest.mark.usefixtures("torch_warns_on_every_read_only_array")
+@pytest.mark.parametrize("Estimator", [C, R])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_predicting_on_a_dataframe_emits_no_warning(Estimator, dtype):
+    frame = DF.astype(dtype)
+    model = Estimator().fit(frame, Y if Estimator is C else Y_REG)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.predict(frame)
+        if Estimator is C:
+            model.predict_proba(frame)
 
 
 # --- Property-based ----------------------------------------------------------------

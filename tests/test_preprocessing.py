@@ -82,3 +82,50 @@ def test_standardize_tensor_names_an_overflow(rng):
     scaler = fit_scaler(np.array([[-1e300], [1e300]]))
     with pytest.raises(ValueError, match="too large to standardize"):
         standardize_tensor(scaler, np.array([[np.inf]]), "cpu")
+
+
+def test_float32_near_its_maximum_standardizes_as_in_float64():
+    # Deviations from the mean beyond the float32 maximum overflow float32
+    # arithmetic; they are standardized in float64 instead.
+    big = 0.9 * float(np.finfo(np.float32).max)
+    X = np.c_[np.r_[np.full(30, -big), np.full(10, big)], np.linspace(0, 1, 40)]
+    X32 = X.astype(np.float32)
+    Z = standardize(fit_scaler(X32), X32)
+    assert np.isfinite(Z).all()
+    X64 = X32.astype(np.float64)
+    np.testing.assert_array_equal(Z, standardize(fit_scaler(X64), X64))
+
+
+def test_ordinary_float32_keeps_the_arithmetic_of_standard_scaler(rng):
+    X = rng.normal(loc=[0, -1e7], scale=[1, 1e6], size=(200, 2)).astype(np.float32)
+    scaler = fit_scaler(X)
+    np.testing.assert_array_equal(standardize(scaler, X), scaler.transform(X))
+
+
+def test_standardize_tensor_hands_torch_writable_arrays(rng, monkeypatch):
+    # torch warns once per process about a read-only array, so the test looks
+    # at what reaches torch.as_tensor rather than at the warning.
+    X = rng.normal(size=(40, 3))
+    scaler = fit_scaler(X)
+    read_only = X.copy()
+    read_only.flags.writeable = False
+    writable = []
+    as_tensor = torch.as_tensor
+
+    def recording_as_tensor(data, *args, **kwargs):
+        if isinstance(data, np.ndarray):
+            writable.append(data.flags.writeable)
+        return as_tensor(data, *args, **kwargs)
+
+    monkeypatch.setattr(torch, "as_tensor", recording_as_tensor)
+    on_device = standardize_tensor(scaler, read_only, "cpu")
+    assert writable
+    assert all(writable)
+    np.testing.assert_array_equal(on_device.numpy(), standardize(scaler, X))
+
+
+def test_standardize_tensor_takes_negative_strides(rng):
+    X = rng.normal(size=(40, 3))
+    scaler = fit_scaler(X[:, ::-1])
+    on_device = standardize_tensor(scaler, X[::-1, ::-1], "cpu")
+    np.testing.assert_array_equal(on_device.numpy(), standardize(scaler, X[::-1, ::-1]))
