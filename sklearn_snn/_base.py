@@ -121,8 +121,18 @@ class BaseSNN(BaseEstimator):
         self : object
             The fitted estimator.
         """
+        return self._fit(X, y, sample_weight)
+
+    def _fit(self, X, y, sample_weight, *, incremental=False, classes=None):
+        """Fit, or with ``incremental`` train one more pass (``partial_fit``).
+
+        An incremental pass continues a fitted model (or starts one, with the
+        scaling of its first chunk, which stays), trains one epoch over all
+        its rows without a validation split, and draws its shuffling and
+        dropout from a random state that persists across the passes.
+        """
         hidden_layer_sizes = self._check_hidden_layer_sizes()
-        warm = self.warm_start and hasattr(self, "net_")
+        warm = hasattr(self, "net_") and (incremental or self.warm_start)
         warn_if_index_differs(X, y, "y")
         warn_if_index_differs(X, sample_weight, "sample_weight")
         check_missing_targets(y, "target" if self._numeric_targets else "label")
@@ -138,15 +148,20 @@ class BaseSNN(BaseEstimator):
         )
         sample_weight = _check_sample_weight(sample_weight, X.shape[0])
         targets, sample_weight, n_outputs = self._encode_targets(
-            y, sample_weight, reset=not warm
+            y, sample_weight, reset=not warm, classes=classes
         )
         if not warm:
             self.scaler_ = fit_scaler(X, sample_weight)
             self.device_ = resolve_device(self.device)
         X_std = standardize(self.scaler_, X)
 
-        rng = check_random_state(self.random_state)
-        train, valid = self._split(X.shape[0], targets, rng)
+        if incremental:
+            rng = self._incremental_random_state(reset=not warm)
+            train, valid = np.arange(X.shape[0]), None
+        else:
+            self.__dict__.pop("_incremental_random_state_", None)
+            rng = check_random_state(self.random_state)
+            train, valid = self._split(X.shape[0], targets, rng)
         weight = sample_weight / sample_weight[train].mean()
         data = TrainValidData(
             train=TensorData.from_arrays(
@@ -164,7 +179,8 @@ class BaseSNN(BaseEstimator):
             batch_size=self._effective_batch_size(len(train)),
             learning_rate_init=self.learning_rate_init,
             alpha=self.alpha,
-            max_iter=self.max_iter,
+            max_iter=1 if incremental else self.max_iter,
+            warn_at_max_iter=not incremental,
             n_iter_no_change=self.n_iter_no_change,
             min_steps_no_change=_defaults.MIN_STEPS_NO_CHANGE,
             tol=self.tol,
@@ -172,7 +188,7 @@ class BaseSNN(BaseEstimator):
             precision=self.precision,
             compile_step=self.compile_step,
             weight_constraint=self.weight_constraint,
-            **self._feature_sparsity_config(),
+            **self._feature_sparsity_config(validated=valid is not None),
         )
         spec = NetworkSpec(
             n_features=X.shape[1],
@@ -201,10 +217,20 @@ class BaseSNN(BaseEstimator):
         self.n_iter_ = len(self.loss_curve_)
         return self
 
-    def _feature_sparsity_config(self):
+    def _incremental_random_state(self, reset):
+        """Return the random state of ``partial_fit``'s passes, kept between them.
+
+        Each pass draws from where the last one left off, so that passes over
+        the same chunk do not repeat one shuffled order and one set of masks.
+        """
+        if reset or not hasattr(self, "_incremental_random_state_"):
+            self._incremental_random_state_ = check_random_state(self.random_state)
+        return self._incremental_random_state_
+
+    def _feature_sparsity_config(self, validated):
         if self.feature_sparsity != "auto":
             return {"feature_sparsity": self.feature_sparsity}
-        if self.n_estimators < 2 or not self.early_stopping:
+        if self.n_estimators < 2 or not validated:
             # Without two halves to compare, or a validation split to compare
             # them on, there is nothing to choose: no penalty.
             return {"feature_sparsity": 0.0}

@@ -12,7 +12,7 @@ from sklearn.utils.validation import column_or_1d
 from . import _defaults
 from ._base import BaseSNN
 from ._docstrings import fill_shared_sections
-from ._sklearn_compat import StrOptions
+from ._sklearn_compat import StrOptions, _fit_context
 from ._training import weighted_accuracy
 from ._validation import check_label_types
 
@@ -129,12 +129,19 @@ class SNNClassifier(ClassifierMixin, BaseSNN):
         self.warm_start = warm_start
         self.class_weight = class_weight
 
-    def _encode_targets(self, y, sample_weight, reset):
+    def _encode_targets(self, y, sample_weight, reset, classes=None):
         y = column_or_1d(y, warn=True)
         check_label_types(y)
         check_classification_targets(y)
         if reset:
-            self.classes_ = np.unique(y)
+            self.classes_ = np.unique(y if classes is None else classes)
+            outside = np.setdiff1d(y, self.classes_)
+            if outside.size:
+                raise ValueError(
+                    f"y has labels {outside.tolist()} that are not in classes "
+                    f"{self.classes_.tolist()}. Pass every class that y will ever "
+                    "hold as classes on the first call to partial_fit."
+                )
             if len(self.classes_) < 2:
                 raise ValueError(
                     f"y has only one class ({self.classes_[0]!r}); SNNClassifier "
@@ -143,9 +150,10 @@ class SNNClassifier(ClassifierMixin, BaseSNN):
         elif not np.isin(y, self.classes_).all():
             unseen = np.setdiff1d(y, self.classes_)
             raise ValueError(
-                f"y has classes {unseen.tolist()} that the warm-started model was "
-                f"not fitted on (it knows {self.classes_.tolist()}). Set "
-                "warm_start=False to fit a new model."
+                f"y has classes {unseen.tolist()} that the fitted model does not "
+                f"know (it knows {self.classes_.tolist()}). Set warm_start=False "
+                "to fit a new model, or, with partial_fit, pass every class as "
+                "classes on its first call."
             )
         targets = np.searchsorted(self.classes_, y)
         if self.class_weight is not None:
@@ -182,6 +190,42 @@ class SNNClassifier(ClassifierMixin, BaseSNN):
                 )
             weights[index[key]] = weight
         return weights
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Train one pass over a chunk of data, as ``MLPClassifier.partial_fit``.
+
+        The first call builds the network and learns the input scaling from
+        its chunk; that scaling then stays, so that the network's inputs do
+        not drift while it trains. Each call trains one epoch over the chunk,
+        without a validation split or early stopping, and keeps the
+        optimizer's state for the next. A fitted model continues from where
+        ``fit`` left it.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            A chunk of training inputs.
+        y : array-like of shape (n_samples,)
+            Its class labels.
+        classes : array-like of shape (n_classes,), default=None
+            Every class that ``y`` will ever hold. Required on the first call,
+            ignored later.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the chunk's samples in the loss.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        if not hasattr(self, "net_") and classes is None:
+            raise ValueError(
+                "classes must be passed on the first call to partial_fit: every "
+                "class that y will ever hold, for example np.unique(y) of the "
+                "whole dataset."
+            )
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
     def _stratify_on(self, targets):
         return targets

@@ -8,6 +8,7 @@ from . import _defaults
 from ._base import BaseSNN
 from ._docstrings import fill_shared_sections
 from ._preprocessing import fit_scaler, standardize
+from ._sklearn_compat import _fit_context
 from ._training import weighted_r2
 
 
@@ -115,7 +116,7 @@ class SNNRegressor(RegressorMixin, BaseSNN):
         self.verbose = verbose
         self.warm_start = warm_start
 
-    def _encode_targets(self, y, sample_weight, reset):
+    def _encode_targets(self, y, sample_weight, reset, classes=None):
         y = np.asarray(y, dtype=np.float64)
         y_2d = y.reshape(-1, 1) if y.ndim == 1 else y
         if reset:
@@ -129,6 +130,33 @@ class SNNRegressor(RegressorMixin, BaseSNN):
             )
         targets = standardize(self.target_scaler_, y_2d, what="y")
         return targets, sample_weight, self.n_outputs_
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Train one pass over a chunk of data, as ``MLPRegressor.partial_fit``.
+
+        The first call builds the network and learns the input and target
+        scaling from its chunk; that scaling then stays, so that the
+        network's inputs and targets do not drift while it trains. Each call
+        trains one epoch over the chunk, without a validation split or early
+        stopping, and keeps the optimizer's state for the next. A fitted
+        model continues from where ``fit`` left it.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            A chunk of training inputs.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Its targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the chunk's samples in the loss.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        return self._fit(X, y, sample_weight, incremental=True)
 
     def _stratify_on(self, targets):
         return None

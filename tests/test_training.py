@@ -31,6 +31,7 @@ def test_members_are_chosen_at_the_epoch_whose_weights_are_kept():
         learning_rate_init=0.01,
         alpha=0.0,
         max_iter=40,
+        warn_at_max_iter=True,
         n_iter_no_change=5,
         min_steps_no_change=0,
         tol=1e-4,

@@ -35,6 +35,9 @@ class TrainingConfig:
         AdamW's weight decay.
     max_iter : int
         Epochs at most.
+    warn_at_max_iter : bool
+        Whether a run that uses up ``max_iter`` without converging warns;
+        ``partial_fit``'s single passes do not.
     n_iter_no_change, min_steps_no_change, tol
         Early stopping's patience (see :class:`EarlyStopping`).
     verbose : int
@@ -51,6 +54,7 @@ class TrainingConfig:
     learning_rate_init: float
     alpha: float
     max_iter: int
+    warn_at_max_iter: bool
     n_iter_no_change: int
     min_steps_no_change: int
     tol: float
@@ -155,11 +159,11 @@ def fit_network(module, data, config, device, generators, net=None):
         net.partial_fit(data)
     finally:
         net.generators_ = None
-    _warn_about_stop(net)
+    _warn_about_stop(net, config.warn_at_max_iter)
     return net
 
 
-def _warn_about_stop(net):
+def _warn_about_stop(net, warn_at_max_iter):
     callbacks = dict(net.callbacks_)
     early_stopping = callbacks["early_stopping"]
     n_epochs = early_stopping.n_epochs_
@@ -180,7 +184,7 @@ def _warn_about_stop(net):
             UserWarning,
             stacklevel=5,
         )
-    else:
+    elif warn_at_max_iter:
         warnings.warn(
             f"Maximum iterations ({net.max_epochs}) reached and the optimization "
             "hasn't converged yet. Increase max_iter to train longer.",
