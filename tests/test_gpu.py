@@ -91,3 +91,29 @@ def test_warm_start_with_a_cuda_graph_captures_a_new_one(classification_data):
     assert clf.loss_curve_[:3] == first
     assert len(clf.loss_curve_) == 6
     assert np.isfinite(clf.loss_curve_).all()
+
+
+def test_dask_workers_sharing_one_gpu_train_on_it(classification_data):
+    # Several worker processes on one device, each fit with device='auto'
+    # (as on a dask_cuda cluster, where CUDA_VISIBLE_DEVICES names the
+    # worker's GPU): every fit trains on the GPU and comes back.
+    from distributed import Client, LocalCluster
+
+    X, y = classification_data
+    params = {**FAST, "device": "auto", "max_iter": 5}
+    with (
+        LocalCluster(n_workers=2, threads_per_worker=2, processes=True) as cluster,
+        Client(cluster) as client,
+    ):
+        futures = [
+            client.submit(
+                SNNClassifier(**{**params, "random_state": seed}).fit, X, y, pure=False
+            )
+            for seed in range(4)
+        ]
+        models = client.gather(futures)
+    assert [model.device_ for model in models] == ["cuda"] * 4
+    alone = SNNClassifier(**{**params, "random_state": 0}).fit(X, y)
+    np.testing.assert_allclose(
+        models[0].predict_proba(X), alone.predict_proba(X), rtol=1e-4, atol=1e-6
+    )
