@@ -91,8 +91,9 @@ def warn_if_index_differs(X, y, name):
             "already in the same order, drop both indexes with "
             ".reset_index(drop=True).",
             UserWarning,
-            # Past this function, fit and scikit-learn's _fit_context wrapper.
-            stacklevel=4,
+            # Past this function, _fit, fit (or partial_fit) and
+            # scikit-learn's _fit_context wrapper.
+            stacklevel=5,
         )
 
 

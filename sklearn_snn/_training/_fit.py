@@ -173,7 +173,7 @@ def _warn_about_stop(net, warn_at_max_iter):
             f"after {n_epochs} completed epochs and the last finite "
             "weights were restored. Lower learning_rate_init to train stably.",
             ConvergenceWarning,
-            stacklevel=5,
+            stacklevel=6,
         )
     elif early_stopping.converged_:
         return
@@ -182,14 +182,14 @@ def _warn_about_stop(net, warn_at_max_iter):
             f"Training was interrupted after {n_epochs} epochs; the model "
             "keeps the best weights found so far.",
             UserWarning,
-            stacklevel=5,
+            stacklevel=6,
         )
     elif warn_at_max_iter:
         warnings.warn(
             f"Maximum iterations ({net.max_epochs}) reached and the optimization "
             "hasn't converged yet. Increase max_iter to train longer.",
             ConvergenceWarning,
-            stacklevel=5,
+            stacklevel=6,
         )
 
 
