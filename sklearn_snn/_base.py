@@ -12,15 +12,16 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator
+from sklearn.metrics import check_scoring
 from sklearn.model_selection import train_test_split
-from sklearn.utils import check_array, check_random_state
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils import check_random_state
 
 from . import _defaults
 from ._device import FitGenerators, resolve_device
+from ._inputs import TableInputs
 from ._network import NetworkSpec, SELUNetwork
 from ._predict import predict_outputs
-from ._preprocessing import fit_scaler, standardize, standardize_tensor
+from ._scoring import ScorerOnOutputs
 from ._sklearn_compat import Interval, StrOptions, _fit_context
 from ._training import (
     TensorData,
@@ -29,10 +30,15 @@ from ._training import (
     fit_network,
     training_history,
 )
-from ._validation import check_missing_targets, prepare_X, warn_if_index_differs
+from ._validation import (
+    check_missing_targets,
+    check_sample_weight,
+    check_validation_data,
+    warn_if_index_differs,
+)
 
 
-class BaseSNN(BaseEstimator):
+class BaseSNN(TableInputs, BaseEstimator):
     """Base class for self-normalizing network estimators.
 
     Warning: This class should not be used directly. Use the derived classes
@@ -62,6 +68,8 @@ class BaseSNN(BaseEstimator):
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
+        "scoring": [str, callable],
+        "categorical_features": ["array-like", StrOptions({"auto"}), None],
         "device": [str],
         "precision": [StrOptions({"float32", "bf16"})],
         "compile_step": ["boolean"],
@@ -77,7 +85,8 @@ class BaseSNN(BaseEstimator):
     _combine: str
     #: the output layer's initialization (see ``NetworkSpec.output_init``);
     _output_init: str
-    #: ``score(y_pred, data) -> float``, the validation score per epoch;
+    #: ``score(y_pred, data) -> float``, the validation score per epoch with
+    #: ``scoring='loss'``;
     _validation_score: staticmethod
     #: whether ``y`` must be numeric;
     _numeric_targets: bool
@@ -97,17 +106,43 @@ class BaseSNN(BaseEstimator):
     def _fitted_n_outputs(self):
         """Return the number of network outputs that the fitted targets need."""
 
+    @abstractmethod
+    def _validation_stand_in(self, outputs, targets):
+        """Return a stand-in for a scorer, and the decoded targets.
+
+        ``outputs`` are the ensemble's combined outputs for validation rows,
+        ``targets`` their network targets (see :class:`ScorerOnOutputs`).
+        """
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.categorical = True
+        return tags
+
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(
+        self,
+        X,
+        y,
+        sample_weight=None,
+        *,
+        X_val=None,
+        y_val=None,
+        sample_weight_val=None,
+    ):
         """Fit the network to data.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training inputs. A pandas DataFrame records its column names
-            (non-string names as ``str`` of each), and ``predict`` then
-            checks them. Datetime and timedelta columns are refused: convert
-            them to numbers first.
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Training inputs: an array, or a pandas or polars DataFrame, whose
+            categorical columns (see ``categorical_features``) may hold
+            strings, numbers or booleans. Missing values (NaN, None,
+            ``pd.NA``) are allowed; infinity is not. A DataFrame records its
+            column names (non-string names as ``str`` of each), and
+            ``predict`` then checks them. Datetime and timedelta columns are
+            refused: convert them to numbers first.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets: class labels for the classifier, real values for the
             regressor. Missing values are refused. Rows pair with those of
@@ -115,67 +150,85 @@ class BaseSNN(BaseEstimator):
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights of the samples in the loss. None weighs all
             samples equally.
+        X_val : array-like or DataFrame of shape (n_val, n_features), default=None
+            Validation inputs for early stopping, in place of the
+            ``validation_fraction`` split, as in
+            :class:`~sklearn.ensemble.HistGradientBoostingClassifier`. They
+            are encoded and standardized as ``X`` was. Needs ``y_val`` and
+            ``early_stopping=True``.
+        y_val : array-like of shape (n_val,) or (n_val, n_outputs), default=None
+            Validation targets.
+        sample_weight_val : array-like of shape (n_val,), default=None
+            Weights of the validation samples.
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
-        return self._fit(X, y, sample_weight)
+        validation = check_validation_data(
+            X_val, y_val, sample_weight_val, self.early_stopping
+        )
+        return self._fit(X, y, sample_weight, validation=validation)
 
-    def _fit(self, X, y, sample_weight, *, incremental=False, classes=None):
+    def _fit(
+        self, X, y, sample_weight, *, validation=None, incremental=False, classes=None
+    ):
         """Fit, or with ``incremental`` train one more pass (``partial_fit``).
 
-        An incremental pass continues a fitted model (or starts one, with the
-        scaling of its first chunk, which stays), trains one epoch over all
-        its rows without a validation split, and draws its shuffling and
-        dropout from a random state that persists across the passes.
+        ``validation`` is ``(X_val, y_val, sample_weight_val)`` from ``fit``,
+        or None. An incremental pass continues a fitted model (or starts one,
+        with the encoding and scaling of its first chunk, which stay), trains
+        one epoch over all its rows without a validation split, and draws its
+        shuffling and dropout from a random state that persists across the
+        passes.
         """
         hidden_layer_sizes = self._check_hidden_layer_sizes()
         warm = hasattr(self, "net_") and (incremental or self.warm_start)
+        validation_score, stop_on_score = self._validation_scoring()
         warn_if_index_differs(X, y, "y")
         warn_if_index_differs(X, sample_weight, "sample_weight")
         check_missing_targets(y, "target" if self._numeric_targets else "label")
-        X = prepare_X(X)
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            reset=not warm,
-            dtype=[np.float64, np.float32],
-            multi_output=True,
-            y_numeric=self._numeric_targets,
-        )
-        sample_weight = _check_sample_weight(sample_weight, X.shape[0])
+        X_encoded = self._encode_X(X) if warm else self._fit_encoding(X)
+        X_encoded, y = self._check_X_y(X_encoded, y)
+        sample_weight = check_sample_weight(sample_weight, X_encoded.shape[0])
         targets, sample_weight, n_outputs = self._encode_targets(
             y, sample_weight, reset=not warm, classes=classes
         )
         if not warm:
-            self.scaler_ = fit_scaler(X, sample_weight)
+            self._fit_scaler(X_encoded, sample_weight)
             self.device_ = resolve_device(self.device)
-        X_std = standardize(self.scaler_, X)
+        X_std = self._standardize(X_encoded)
 
         if incremental:
             rng = self._incremental_random_state(reset=not warm)
-            train, valid = np.arange(X.shape[0]), None
+            train, valid = np.arange(X_std.shape[0]), None
         else:
             self.__dict__.pop("_incremental_random_state_", None)
             rng = check_random_state(self.random_state)
-            train, valid = self._split(X.shape[0], targets, rng)
+            if validation is None:
+                train, valid = self._split(X_std.shape[0], targets, rng)
+            else:
+                train, valid = np.arange(X_std.shape[0]), None
         weight = sample_weight / sample_weight[train].mean()
+        if validation is not None:
+            valid_data = self._validation_data(*validation, sample_weight[train].mean())
+        elif valid is not None:
+            valid_data = TensorData.from_arrays(
+                X_std[valid], targets[valid], weight[valid], self.device_
+            )
+        else:
+            valid_data = None
         data = TrainValidData(
             train=TensorData.from_arrays(
                 X_std[train], targets[train], weight[train], self.device_
             ),
-            valid=None
-            if valid is None
-            else TensorData.from_arrays(
-                X_std[valid], targets[valid], weight[valid], self.device_
-            ),
+            valid=valid_data,
         )
         config = TrainingConfig(
             criterion=self._criterion,
-            validation_score=self._validation_score,
+            validation_score=validation_score,
+            stop_on_score=stop_on_score,
             batch_size=self._effective_batch_size(len(train)),
             learning_rate_init=self.learning_rate_init,
             alpha=self.alpha,
@@ -188,16 +241,18 @@ class BaseSNN(BaseEstimator):
             precision=self.precision,
             compile_step=self.compile_step,
             weight_constraint=self.weight_constraint,
-            **self._feature_sparsity_config(validated=valid is not None),
+            **self._feature_sparsity_config(validated=valid_data is not None),
         )
         spec = NetworkSpec(
-            n_features=X.shape[1],
+            n_features=X_std.shape[1],
             hidden_layer_sizes=hidden_layer_sizes,
             n_outputs=n_outputs,
             dropout=self.dropout,
             n_estimators=self.n_estimators,
             combine=self._combine,
             output_init=self._output_init,
+            embeddings=self._table_encoding.embeddings,
+            embedding_dim=_defaults.EMBEDDING_DIM,
         )
         if warm:
             self._check_warm_start(spec)
@@ -216,6 +271,26 @@ class BaseSNN(BaseEstimator):
         )
         self.n_iter_ = len(self.loss_curve_)
         return self
+
+    def _validation_scoring(self):
+        """Return the per-epoch validation score, and whether to stop on it."""
+        if isinstance(self.scoring, str) and self.scoring == "loss":
+            return self._validation_score, False
+        scorer = check_scoring(self, scoring=self.scoring)
+        return ScorerOnOutputs(scorer, self._validation_stand_in), True
+
+    def _validation_data(self, X_val, y_val, sample_weight_val, weight_scale):
+        """Encode, standardize and check ``fit``'s ``X_val`` and ``y_val``.
+
+        The weights are divided by ``weight_scale``, as the training rows' are.
+        """
+        check_missing_targets(y_val, "target" if self._numeric_targets else "label")
+        X_val, y_val = self._check_X_y(self._encode_X(X_val), y_val)
+        weight = check_sample_weight(sample_weight_val, X_val.shape[0])
+        targets, weight, _ = self._encode_targets(y_val, weight, reset=False)
+        return TensorData.from_arrays(
+            self._standardize(X_val), targets, weight / weight_scale, self.device_
+        )
 
     def _incremental_random_state(self, reset):
         """Return the random state of ``partial_fit``'s passes, kept between them.
@@ -258,7 +333,7 @@ class BaseSNN(BaseEstimator):
             changes = ", ".join(
                 f"{name} from {getattr(previous, name)!r} to {getattr(spec, name)!r}"
                 for name in ("n_features", "hidden_layer_sizes", "n_outputs")
-                + ("dropout", "n_estimators")
+                + ("dropout", "n_estimators", "embeddings", "embedding_dim")
                 if getattr(previous, name) != getattr(spec, name)
             )
             raise ValueError(
@@ -302,24 +377,6 @@ class BaseSNN(BaseEstimator):
                 pass
         return train_test_split(indices, test_size=n_valid, random_state=split_seed)
 
-    def _validate_X_predict(self, X):
-        """Check that the estimator is fitted and validate ``X`` against fit's.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Inputs.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_features), dtype float64 or float32
-            The validated inputs, unscaled.
-        """
-        check_is_fitted(self)
-        return validate_data(
-            self, prepare_X(X), reset=False, dtype=[np.float64, np.float32]
-        )
-
     def _predict_outputs(self, X, activation=None, decode=None):
         """Validate ``X`` and return its network outputs, decoded per batch.
 
@@ -330,31 +387,7 @@ class BaseSNN(BaseEstimator):
             self.net_.module_,
             self.device_,
             X,
-            lambda rows, device: standardize_tensor(self.scaler_, rows, device),
+            self._standardize_tensor,
             activation=activation,
             decode=decode,
         )
-
-
-def _check_sample_weight(sample_weight, n_samples):
-    """Check ``sample_weight`` (finite, >= 0, not all zero) and scale it to max 1."""
-    if sample_weight is None:
-        return np.ones(n_samples)
-    sample_weight = check_array(
-        sample_weight, ensure_2d=False, dtype=np.float64, input_name="sample_weight"
-    )
-    if sample_weight.shape != (n_samples,):
-        raise ValueError(
-            f"sample_weight has shape {sample_weight.shape}; expected ({n_samples},), "
-            "one weight per sample."
-        )
-    if (sample_weight < 0).any():
-        raise ValueError("sample_weight has negative values; weights must be >= 0.")
-    if not sample_weight.any():
-        raise ValueError(
-            "sample_weight is zero for every sample, so there is nothing to learn "
-            "from. Give at least one sample a positive weight."
-        )
-    # Only relative weights matter; scaling to a maximum of 1 keeps huge weights
-    # from overflowing the weighted statistics.
-    return sample_weight / sample_weight.max()

@@ -12,6 +12,7 @@ from sklearn.utils.validation import column_or_1d
 from . import _defaults
 from ._base import BaseSNN
 from ._docstrings import fill_shared_sections
+from ._scoring import ClassifierStandIn
 from ._sklearn_compat import StrOptions, _fit_context
 from ._training import weighted_accuracy
 from ._validation import check_label_types
@@ -100,6 +101,8 @@ class SNNClassifier(ClassifierMixin, BaseSNN):
         validation_fraction=_defaults.VALIDATION_FRACTION,
         n_iter_no_change=_defaults.N_ITER_NO_CHANGE,
         tol=_defaults.TOL,
+        scoring=_defaults.SCORING,
+        categorical_features=_defaults.CATEGORICAL_FEATURES,
         device=_defaults.DEVICE,
         precision=_defaults.PRECISION,
         compile_step=_defaults.COMPILE_STEP,
@@ -121,6 +124,8 @@ class SNNClassifier(ClassifierMixin, BaseSNN):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
+        self.scoring = scoring
+        self.categorical_features = categorical_features
         self.device = device
         self.precision = precision
         self.compile_step = compile_step
@@ -232,6 +237,15 @@ class SNNClassifier(ClassifierMixin, BaseSNN):
 
     def _fitted_n_outputs(self):
         return len(self.classes_)
+
+    def _validation_stand_in(self, outputs, targets):
+        logits = outputs - outputs.max(axis=1, keepdims=True)
+        probabilities = np.exp(logits)
+        probabilities /= probabilities.sum(axis=1, keepdims=True)
+        return (
+            ClassifierStandIn(self.classes_, probabilities),
+            self.classes_[targets],
+        )
 
     def predict_proba(self, X):
         """Predict class probabilities.

@@ -47,3 +47,17 @@ TOL = 1e-4
 DEVICE = "auto"
 PRECISION = "float32"
 COMPILE_STEP = False
+CATEGORICAL_FEATURES = "auto"
+SCORING = "loss"
+#: A categorical level seen in fewer training rows than this is merged into
+#: one "rare" level: too few rows to learn its own effect from, and, one-hot,
+#: a spike of a column.
+MIN_LEVEL_COUNT = 10
+#: Categorical columns of at most this many codes (levels, plus the rare and
+#: unknown one) are one-hot encoded; wider ones are embedded.
+MAX_ONE_HOT_LEVELS = 16
+#: Width of each embedded column's learned embedding.
+EMBEDDING_DIM = 8
+#: Standardized missing-value indicators and one-hot columns stay within this
+#: many standard units (see ``_encoding.limit_indicator_scale``).
+MAX_INDICATOR_STANDARDIZED = 3.0

@@ -79,14 +79,16 @@ max_iter : int, default=$max_iter
 
 early_stopping : bool, default=$early_stopping
     Hold out ``validation_fraction`` of the training data (stratified for
-    classification), stop when the validation loss has not improved by
+    classification), or use the ``X_val`` and ``y_val`` given to ``fit``,
+    stop when the validation loss (or ``scoring``) has not improved by
     ``tol`` for ``n_iter_no_change`` epochs, and restore the weights of the
     best epoch. When False, training stops on the training loss by the same
     rule and keeps the last weights.
 
 validation_fraction : float, default=$validation_fraction
     Fraction of the training data held out for early stopping, in (0, 1).
-    At least one row is held out. Only used if ``early_stopping=True``.
+    At least one row is held out. Only used if ``early_stopping=True`` and
+    ``fit`` is given no ``X_val``.
 
 n_iter_no_change : int, default=$n_iter_no_change
     Epochs without improvement of the monitored loss before training stops.
@@ -95,7 +97,39 @@ n_iter_no_change : int, default=$n_iter_no_change
     batches, patience is not a handful of steps.
 
 tol : float, default=$tol
-    Minimum decrease of the monitored loss that counts as an improvement.
+    Minimum decrease of the monitored loss (or increase of the ``scoring``
+    score) that counts as an improvement.
+
+scoring : str or callable, default=$scoring
+    What early stopping watches on the validation data, as in
+    :class:`~sklearn.ensemble.HistGradientBoostingClassifier`. ``'loss'``
+    is the training loss on the validation rows, and ``validation_scores_``
+    then report ``score``'s metric. Any other value is a scikit-learn
+    scorer, by name (``'roc_auc'``, ``'neg_log_loss'``, ``'r2'``, ...) or as a
+    callable ``scorer(estimator, X, y, sample_weight=None)``: training stops
+    when it has not risen by ``tol`` for ``n_iter_no_change`` epochs, and
+    ``validation_scores_`` report it. The scorer is called every epoch with a
+    stand-in for the estimator, whose ``predict`` (and the classifier's
+    ``predict_proba``) answer for the validation rows whatever ``X`` it is
+    given, and ``X=None``.
+
+categorical_features : 'auto', None or array-like, default=$categorical_features
+    Which columns of ``X`` are categorical, as in
+    :class:`~sklearn.ensemble.HistGradientBoostingClassifier`. ``'auto'``
+    takes the pandas ``category``, ``object``, ``string`` and ``bool``
+    columns and the polars ``Categorical``, ``Enum``, ``String`` and
+    ``Boolean`` ones (an array has none); None takes none; otherwise column
+    indices, column names (with a DataFrame) or a boolean mask. Levels seen
+    in fewer than $min_level_count training rows are merged into one rare
+    level, which also takes every level first seen at predict time; a
+    missing value is a level of its own. A column of at most
+    $max_one_hot_levels levels becomes standardized one-hot inputs, a wider
+    one a learned embedding of $embedding_dim values, so that no one-hot
+    matrix of its levels is built. A column whose levels are numbers is also
+    a numeric input, which keeps their order; with two levels, or more than
+    are one-hot encoded, it is numeric only. A column whose levels are all
+    rare, such as an identifier, is dropped with a warning. See
+    :ref:`categorical-missing`.
 
 device : str, default=$device
     Where to train: ``'auto'`` picks CUDA when available, else the CPU; any
@@ -154,8 +188,20 @@ feature_names_in_ : ndarray of shape (`n_features_in_`,)
     tuples), which are recorded as the ``str`` of each; ``predict`` then
     refuses columns that are missing, renamed or reordered.
 
+is_categorical_ : ndarray of shape (`n_features_in_`,), dtype bool
+    Which columns of ``X`` were treated as categorical.
+
+categorical_levels_ : dict
+    The kept levels of each categorical column, by column name
+    (``feature_names_in_``, or ``'x0'``, ``'x1'``, ... for an array), in the
+    order of their codes; None stands for the missing level. Other levels,
+    rare or unknown, share one code.
+
 scaler_ : sklearn.preprocessing.StandardScaler
-    The input standardization learned in fit.
+    The standardization learned in fit, of the network's numeric inputs:
+    the numeric columns, the missing-value indicators and the one-hot
+    columns, in that order. Missing values are imputed with the mean, 0
+    after standardization.
 
 net_ : skorch.NeuralNet
     The skorch net that trained the network; ``net_.module_`` is the
@@ -171,8 +217,9 @@ loss_curve_ : list of float
     Training loss at the end of each epoch.
 
 validation_scores_ : list of float or None
-    Validation score (see ``score``) at the end of each epoch, or None
-    when ``early_stopping=False``.
+    Validation score at the end of each epoch: ``score``'s metric with
+    ``scoring='loss'``, else the ``scoring`` score; None when
+    ``early_stopping=False``.
 
 best_validation_score_ : float or None
     Validation score of the epoch whose weights were kept, or None when
@@ -206,6 +253,9 @@ def fill_shared_sections(cls):
         auto_feature_sparsity=repr(_defaults.AUTO_FEATURE_SPARSITY),
         auto_batch_size=_defaults.AUTO_BATCH_SIZE,
         min_steps_no_change=_defaults.MIN_STEPS_NO_CHANGE,
+        min_level_count=_defaults.MIN_LEVEL_COUNT,
+        max_one_hot_levels=_defaults.MAX_ONE_HOT_LEVELS,
+        embedding_dim=_defaults.EMBEDDING_DIM,
     )
     cls.__doc__ = string.Template(cls.__doc__).substitute(
         shared_parameters=_indented(parameters),

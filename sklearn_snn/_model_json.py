@@ -34,13 +34,18 @@ def params_to_json(params):
     """Return ``get_params(deep=False)`` as JSON; numpy scalars become Python ones.
 
     Numpy scalars are converted wherever they are, in tuples and lists too,
-    so that parameters from a search over ``np.arange`` can be stored.
+    so that parameters from a search over ``np.arange`` can be stored. An
+    array of ``categorical_features`` is stored, and loads, as a list.
     """
     params = dict(params)
     sizes = params["hidden_layer_sizes"]
     params["hidden_layer_sizes"] = (
         int(sizes) if isinstance(sizes, Integral) else [int(s) for s in sizes]
     )
+    categorical = params.get("categorical_features")
+    if categorical is not None and not isinstance(categorical, (str, list, tuple)):
+        # An array or a Series, such as X.dtypes == "category", as a JSON list.
+        params["categorical_features"] = np.asarray(categorical).tolist()
     if not isinstance(params["random_state"], (Integral, type(None))):
         params["random_state"] = None
     elif params["random_state"] is not None:
@@ -380,9 +385,8 @@ def fitted_from_json(estimator, fitted):
     if not isinstance(fitted.get("device", ""), str):
         raise ValueError(f"fitted device is {_kind(fitted['device'])}, not a string")
     estimator.n_features_in_ = checked_int(fitted["n_features_in"], "n_features_in", 1)
+    # Its size is checked against the encoding's (persistence._check_consistent).
     estimator.scaler_ = _scaler_from_json(fitted["scaler"])
-    if estimator.scaler_.n_features_in_ != estimator.n_features_in_:
-        raise ValueError("the scaler does not match n_features_in")
     if "feature_names_in" in fitted:
         names = _array_from_json(fitted["feature_names_in"], "feature_names_in", "UO")
         if not all(isinstance(name, str) for name in names.tolist()):

@@ -12,6 +12,13 @@ hidden layers. A zero output layer makes the untrained network predict 0, the
 mean of standardized targets, instead of a random function of every input,
 irrelevant ones included, which a fit on few rows may never unlearn.
 
+Categorical columns of many levels reach the network as integer codes in the
+last input columns (``NetworkSpec.embeddings``). Each is looked up in an
+embedding table, ``N(0, 1)`` at initialization like a standardized input, and
+the embeddings join the other inputs of the first layer. Code 0, the rare and
+unknown level, starts at 0, the mean of the others. The tables are shared by
+the members.
+
 ``n_estimators`` independent networks of the same shape are held as one
 module whose linear layers are batched matrix products, so that an ensemble
 trains in the same steps as a single network. Every member sees the same
@@ -129,6 +136,11 @@ class NetworkSpec:
         layers, or zero, so that the untrained network outputs 0. It matters
         only at initialization, so two specs that differ only in it compare
         equal.
+    embeddings : tuple of int, default=()
+        Number of codes of each embedded categorical column. These columns
+        are the last ``len(embeddings)`` of the ``n_features`` inputs.
+    embedding_dim : int, default=8
+        Width of each column's embedding.
     """
 
     n_features: int
@@ -138,6 +150,14 @@ class NetworkSpec:
     n_estimators: int = 1
     combine: str = "outputs"
     output_init: str = field(default="lecun", compare=False)
+    embeddings: tuple = ()
+    embedding_dim: int = 8
+
+    @property
+    def n_first_layer_inputs(self):
+        """Inputs of the first hidden layer: features, each code embedded."""
+        n_codes = len(self.embeddings)
+        return self.n_features - n_codes + n_codes * self.embedding_dim
 
 
 class SELUNetwork(nn.Module):
@@ -163,8 +183,15 @@ class SELUNetwork(nn.Module):
         super().__init__()
         self.spec = spec
         self.kept_members = None
+        self.embeddings = nn.ModuleList(
+            nn.Embedding(n_codes, spec.embedding_dim) for n_codes in spec.embeddings
+        )
+        with torch.no_grad():
+            for embedding in self.embeddings:
+                embedding.weight.normal_(generator=generator)
+                embedding.weight[0] = 0
         layers = []
-        fan_in = spec.n_features
+        fan_in = spec.n_first_layer_inputs
         for width in spec.hidden_layer_sizes:
             layers.append(EnsembleLinear(fan_in, width, spec.n_estimators, generator))
             layers.append(nn.SELU())
@@ -198,6 +225,7 @@ class SELUNetwork(nn.Module):
         torch.Tensor of shape (n_estimators, n_samples, n_outputs)
             Each member's logits or standardized regression outputs.
         """
+        X = self._embed(X)
         if self._hashes_dropout(X):
             return self._hashed_member_outputs(X, dropout_seeds)
         if generator is None or not (self.training and self.spec.dropout):
@@ -208,6 +236,18 @@ class SELUNetwork(nn.Module):
             else:
                 X = layer(X)
         return self.output(X)
+
+    def _embed(self, X):
+        """Replace the code columns of ``X`` by their embeddings."""
+        if not self.embeddings:
+            return X
+        n_dense = X.shape[-1] - len(self.embeddings)
+        codes = X[:, n_dense:].long()
+        return torch.cat(
+            [X[:, :n_dense]]
+            + [table(codes[:, i]) for i, table in enumerate(self.embeddings)],
+            dim=1,
+        )
 
     def _hashes_dropout(self, X):
         """Whether AlphaDropout's masks come from a hash of a seed per layer.

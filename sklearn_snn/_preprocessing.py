@@ -6,6 +6,8 @@ standardizes ``X`` with statistics learned in ``fit`` (constant columns get a
 scale of 1), and the regressor also standardizes its targets.
 """
 
+import warnings
+
 import numpy as np
 import torch
 from sklearn.preprocessing import StandardScaler
@@ -49,7 +51,12 @@ def fit_scaler(values, sample_weight=None, what="X"):
     # takes for a constant column. Columns that large are standardized after
     # division by a power of two, which is exact, and the statistics are
     # multiplied back.
-    magnitude = np.maximum(values.max(axis=0), -values.min(axis=0)).astype(np.float64)
+    with warnings.catch_warnings():
+        # An all-NaN column (of X_val's rows, say) has no magnitude.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        magnitude = np.maximum(
+            np.nanmax(values, axis=0, initial=0), -np.nanmin(values, axis=0, initial=0)
+        ).astype(np.float64)
     large = magnitude >= _LARGEST_UNSCALED
     power = np.where(large, np.ldexp(1.0, np.frexp(magnitude)[1] - 1), 1.0)
     with np.errstate(over="ignore", invalid="ignore"):
@@ -81,9 +88,10 @@ def standardize(scaler, values, what="X"):
     Returns
     -------
     ndarray of shape (n_samples, n_columns), dtype float32
-        Standardized values, clipped to ``MAX_ABS_STANDARDIZED``. Float32
-        values are standardized in float32 arithmetic, as scikit-learn does,
-        unless that overflows; then in float64.
+        Standardized values, clipped to ``MAX_ABS_STANDARDIZED``, missing
+        values (NaN) imputed with the mean: 0. Float32 values are
+        standardized in float32 arithmetic, as scikit-learn does, unless that
+        overflows; then in float64.
 
     Raises
     ------
@@ -96,6 +104,7 @@ def standardize(scaler, values, what="X"):
             # scikit-learn standardizes float32 in float32, where deviations
             # near the float32 maximum overflow; float64 holds any of them.
             standardized = scaler.transform(values.astype(np.float64))
+    np.nan_to_num(standardized, copy=False, nan=0.0, posinf=np.inf, neginf=-np.inf)
     if not np.isfinite(standardized).all():
         raise _overflow_error(what)
     np.clip(standardized, -MAX_ABS_STANDARDIZED, MAX_ABS_STANDARDIZED, out=standardized)
@@ -122,7 +131,8 @@ def standardize_tensor(scaler, values, device):
     Returns
     -------
     torch.Tensor of shape (n_samples, n_features), dtype float32
-        Standardized values on ``device``, clipped to ``MAX_ABS_STANDARDIZED``.
+        Standardized values on ``device``, clipped to ``MAX_ABS_STANDARDIZED``,
+        missing values (NaN) imputed with the mean: 0.
 
     Raises
     ------
@@ -138,7 +148,9 @@ def standardize_tensor(scaler, values, device):
     values = torch.as_tensor(values).to(device).to(torch.float64)
     mean = torch.as_tensor(scaler.mean_, device=device, dtype=torch.float64)
     scale = torch.as_tensor(scaler.scale_, device=device, dtype=torch.float64)
-    standardized = (values - mean) / scale
+    standardized = ((values - mean) / scale).nan_to_num_(
+        nan=0.0, posinf=torch.inf, neginf=-torch.inf
+    )
     if not torch.isfinite(standardized).all():
         raise _overflow_error("X")
     standardized.clamp_(-MAX_ABS_STANDARDIZED, MAX_ABS_STANDARDIZED)

@@ -8,6 +8,7 @@ from . import _defaults
 from ._base import BaseSNN
 from ._docstrings import fill_shared_sections
 from ._preprocessing import fit_scaler, standardize
+from ._scoring import RegressorStandIn
 from ._sklearn_compat import _fit_context
 from ._training import weighted_r2
 
@@ -89,6 +90,8 @@ class SNNRegressor(RegressorMixin, BaseSNN):
         validation_fraction=_defaults.VALIDATION_FRACTION,
         n_iter_no_change=_defaults.N_ITER_NO_CHANGE,
         tol=_defaults.TOL,
+        scoring=_defaults.SCORING,
+        categorical_features=_defaults.CATEGORICAL_FEATURES,
         device=_defaults.DEVICE,
         precision=_defaults.PRECISION,
         compile_step=_defaults.COMPILE_STEP,
@@ -109,6 +112,8 @@ class SNNRegressor(RegressorMixin, BaseSNN):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
+        self.scoring = scoring
+        self.categorical_features = categorical_features
         self.device = device
         self.precision = precision
         self.compile_step = compile_step
@@ -163,6 +168,13 @@ class SNNRegressor(RegressorMixin, BaseSNN):
 
     def _fitted_n_outputs(self):
         return self.n_outputs_
+
+    def _validation_stand_in(self, outputs, targets):
+        predictions = self.target_scaler_.inverse_transform(outputs)
+        y_true = self.target_scaler_.inverse_transform(targets.astype(np.float64))
+        if self.n_outputs_ == 1:
+            predictions, y_true = predictions.ravel(), y_true.ravel()
+        return RegressorStandIn(predictions), y_true
 
     def predict(self, X):
         """Predict targets.

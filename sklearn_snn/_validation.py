@@ -14,6 +14,7 @@ import warnings
 from numbers import Number
 
 import numpy as np
+from sklearn.utils import check_array
 
 
 def prepare_X(X):
@@ -65,6 +66,65 @@ def prepare_X(X):
         X = X.copy(deep=False)
         X.columns = [str(name) for name in columns]
     return X
+
+
+def check_validation_data(X_val, y_val, sample_weight_val, early_stopping):
+    """Check the validation arguments of ``fit``, as HistGradientBoosting does.
+
+    Returns
+    -------
+    tuple or None
+        ``(X_val, y_val, sample_weight_val)``, or None without validation data.
+
+    Raises
+    ------
+    ValueError
+        If only one of ``X_val`` and ``y_val`` is given, if they are given with
+        ``early_stopping=False``, or ``sample_weight_val`` without them.
+    """
+    if X_val is not None or y_val is not None:
+        if X_val is None or y_val is None:
+            raise ValueError(
+                "X_val and y_val must be passed together: give both, or "
+                "neither to hold out validation_fraction of X."
+            )
+        if not early_stopping:
+            raise ValueError(
+                "X_val and y_val are passed to fit, but early_stopping=False "
+                "uses no validation data. Set early_stopping=True, or do "
+                "not pass X_val and y_val."
+            )
+        return X_val, y_val, sample_weight_val
+    if sample_weight_val is not None:
+        raise ValueError(
+            "sample_weight_val is given without X_val and y_val; pass them "
+            "too, or leave it out."
+        )
+    return None
+
+
+def check_sample_weight(sample_weight, n_samples):
+    """Check ``sample_weight`` (finite, >= 0, not all zero) and scale it to max 1."""
+    if sample_weight is None:
+        return np.ones(n_samples)
+    sample_weight = check_array(
+        sample_weight, ensure_2d=False, dtype=np.float64, input_name="sample_weight"
+    )
+    if sample_weight.shape != (n_samples,):
+        raise ValueError(
+            f"sample_weight has shape {sample_weight.shape}; expected ({n_samples},), "
+            "one weight per sample."
+        )
+    if (sample_weight < 0).any():
+        raise ValueError("sample_weight has negative values; weights must be >= 0.")
+    if not sample_weight.any():
+        raise ValueError(
+            "sample_weight is zero for every sample, so there is nothing to learn "
+            "from. Give at least one sample a positive weight."
+        )
+    # Only relative weights matter; scaling to a maximum of 1 keeps huge weights
+    # from overflowing the weighted statistics.
+    return sample_weight / sample_weight.max()
 
 
 def warn_if_index_differs(X, y, name):

@@ -15,8 +15,6 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_array
 from torch import nn
 
-from ._preprocessing import standardize
-
 __all__ = ["ActivationStats", "activation_stats"]
 
 #: The activation modules whose outputs are measured by default.
@@ -88,8 +86,9 @@ def activation_stats(
     Parameters
     ----------
     estimator : SNNClassifier, SNNRegressor or torch.nn.Module
-        A fitted estimator, whose input standardization ``scaler_`` is applied
-        to ``X`` before its network ``net_.module_`` runs, or a torch module
+        A fitted estimator, whose input encoding and standardization
+        (``scaler_``) are applied to ``X`` before its network ``net_.module_``
+        runs, or a torch module
         that takes ``X`` as it is. The module is copied, so it is never
         changed.
     X : array-like of shape (n_samples, n_features)
@@ -154,8 +153,7 @@ def activation_stats(
     """
     if isinstance(estimator, BaseEstimator):
         # The estimator's own predict-time checks: fitted, and X like fit's.
-        X = estimator._validate_X_predict(X)
-        inputs = standardize(estimator.scaler_, X)
+        inputs = estimator._standardize(estimator._validate_X_predict(X))
         module = estimator.net_.module_
     elif isinstance(estimator, nn.Module):
         inputs = check_array(X, dtype=np.float32)

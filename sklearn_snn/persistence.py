@@ -2,8 +2,9 @@
 
 A model file is a zip archive with two members: ``metadata.json`` (format
 version, library versions, the estimator's class and parameters, and its
-fitted state: feature names, classes, scaler statistics, training curves) and
-``weights.safetensors`` (the network's weights). Loading reads JSON and
+fitted state: feature names, the encoding of categorical and missing values,
+classes, scaler statistics, training curves) and ``weights.safetensors`` (the
+network's weights, embeddings included). Loading reads JSON and
 safetensors only; nothing is unpickled, so a file cannot run code.
 
 Loading also bounds what a file can cost: every size that ``load`` allocates
@@ -13,7 +14,6 @@ is refused at once instead of exhausting memory, and every value is checked,
 so that a damaged file is refused instead of predicting garbage.
 """
 
-import dataclasses
 import io
 import json
 import zipfile
@@ -26,40 +26,39 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._classifier import SNNClassifier
 from ._device import resolve_device
+from ._encoding_json import encoding_from_json, encoding_to_json, identity_encoding
 from ._model_archive import (
     _METADATA,
     _WAY_OUT,
     _WEIGHTS,
+    ENCODING_VERSION,
     FORMAT_NAME,
     FORMAT_VERSION,
-    MAX_HIDDEN_LAYERS,
-    MAX_MEMBER_LAYERS,
     MAX_METADATA_BYTES,
+    _check_buildable,
     _describe,
+    _member_indices,
     _members,
+    _network_spec,
+    _network_to_json,
     _open,
     _read_metadata,
     _read_weights,
     _RefusedFile,
     _too_compressed,
+    _weight_shapes,
 )
 from ._model_json import (
-    checked_int,
-    checked_number,
+    _short,
     fitted_from_json,
     fitted_to_json,
     params_from_json,
     params_to_json,
-    scalar,
 )
-from ._network import NetworkSpec, SELUNetwork
+from ._network import SELUNetwork
 from ._regressor import SNNRegressor
 from ._training import net_for_prediction
 
-#: The architecture fields stored in a file; the others follow from the
-#: estimator's class.
-_NETWORK_FIELDS = ("n_features", "hidden_layer_sizes", "n_outputs", "dropout")
-_NETWORK_FIELDS += ("n_estimators",)
 _ESTIMATORS = {cls.__name__: cls for cls in (SNNClassifier, SNNRegressor)}
 
 
@@ -67,9 +66,9 @@ def save(estimator, path):
     """Save a fitted estimator to a data-only file.
 
     The file is a zip archive with two members: ``metadata.json`` (the
-    parameters, the fitted scaling, the classes and the training curves) and
-    ``weights.safetensors`` (the network's weights). Nothing in it is code, so
-    :func:`load` can read it without unpickling.
+    parameters, the fitted encoding and scaling, the classes and the training
+    curves) and ``weights.safetensors`` (the network's weights). Nothing in
+    it is code, so :func:`load` can read it without unpickling.
 
     Parameters
     ----------
@@ -83,13 +82,15 @@ def save(estimator, path):
     ------
     TypeError
         If ``estimator`` is not an SNNClassifier or SNNRegressor, or holds a
-        parameter or class label that JSON cannot store.
+        parameter, class label or categorical level that JSON cannot store.
     ValueError
         If the file would be one that :func:`load` refuses: weights that are
-        not finite, more than ``MAX_HIDDEN_LAYERS`` hidden layers or
-        ``MAX_MEMBER_LAYERS`` member layers, or metadata (mostly the feature
-        names and scaling, about 100 bytes a feature) larger than
-        ``MAX_METADATA_BYTES``.
+        not finite, more than ``MAX_HIDDEN_LAYERS`` hidden layers,
+        ``MAX_MEMBER_LAYERS`` member layers or ``MAX_EMBEDDINGS`` embedded
+        columns, or metadata larger than ``MAX_METADATA_BYTES``: mostly the
+        feature names and scaling, about 100 bytes a feature, and the levels
+        of the categorical columns, which count in full (a column of 100,000
+        levels of 20 characters takes about 3 MB).
     sklearn.exceptions.NotFittedError
         If ``estimator`` is not fitted.
 
@@ -132,8 +133,11 @@ def save(estimator, path):
         )
     check_is_fitted(estimator)
     module = estimator.net_.module_
+    spec = module.spec
     try:
-        _check_buildable(module.spec.n_estimators, len(module.spec.hidden_layer_sizes))
+        _check_buildable(
+            spec.n_estimators, len(spec.hidden_layer_sizes), len(spec.embeddings)
+        )
     except ValueError as exc:
         raise ValueError(
             f"This model cannot be saved for load: {exc}. Save it with joblib, "
@@ -145,28 +149,20 @@ def save(estimator, path):
         "versions": _library_versions(),
         "estimator": name,
         "params": params_to_json(estimator.get_params(deep=False)),
-        "network": {
-            **{
-                name: scalar(value)
-                for name, value in dataclasses.asdict(module.spec).items()
-                if name in _NETWORK_FIELDS
-            },
-            "hidden_layer_sizes": [int(w) for w in module.spec.hidden_layer_sizes],
-            "kept_members": (
-                None
-                if module.kept_members is None
-                else [int(i) for i in module.kept_members]
-            ),
+        "network": _network_to_json(module),
+        "fitted": {
+            **fitted_to_json(estimator),
+            "encoding": encoding_to_json(estimator._table_encoding),
         },
-        "fitted": fitted_to_json(estimator),
     }
     text = json.dumps(metadata, indent=1).encode()
     if len(text) > MAX_METADATA_BYTES:
         raise ValueError(
             f"The model's metadata takes {len(text)} bytes, more than the "
             f"{MAX_METADATA_BYTES} that load reads (it grows with the number of "
-            "features, about 100 bytes each). Save this model with joblib, for "
-            "your own use only."
+            "features, about 100 bytes each, and with the levels of categorical "
+            "columns). Save this model with joblib, for your own use only, or "
+            "reduce the levels of its categorical columns."
         )
     state = {
         key: value.detach().to("cpu").contiguous()
@@ -244,8 +240,11 @@ def load(path, device="cpu"):
     must not be compressed more than ``MAX_COMPRESSION_RATIO`` times. So
     loading costs about twice the memory of the weights that the file really
     holds. Weights must be finite float32, labels plain numbers or strings,
-    and every other value of the type and range that :func:`save` writes;
-    anything else raises a ValueError that names it.
+    categorical levels distinct strings, numbers or booleans, and every
+    other value of the type and range that :func:`save` writes; anything
+    else raises a ValueError that names it. Files of format version 3,
+    written before categorical columns and missing values were encoded, load
+    with every column numeric, as they were fitted.
 
     Examples
     --------
@@ -314,71 +313,33 @@ def _read_model(file, path):
         # What fit checks, so that the next fit of the loaded model can run.
         estimator._validate_params()
         estimator._check_hidden_layer_sizes()
-        spec = _network_spec(metadata["network"], estimator)
-        fitted_from_json(estimator, metadata["fitted"])
+        version = metadata["format_version"]
+        spec = _network_spec(metadata["network"], estimator, version)
+        fitted = metadata["fitted"]
+        fitted_from_json(estimator, fitted)
+        estimator._table_encoding = _encoding(estimator, fitted, version)
         _check_consistent(estimator, spec)
+        # After the check: the feature names must name every column.
+        estimator._set_categorical_attributes()
         kept = metadata["network"].get("kept_members")
         kept = None if kept is None else _member_indices(kept, spec)
         weights = _read_weights(archive, infos[_WEIGHTS], _weight_shapes(spec))
     return estimator, spec, kept, weights
 
 
-def _network_spec(stored, estimator):
-    """Return the NetworkSpec that the metadata declares, checked but not built."""
-    if not isinstance(stored, dict):
-        raise ValueError(f"network is {type(stored).__name__}, not a JSON object")
-    sizes = stored["hidden_layer_sizes"]
-    if not isinstance(sizes, list) or not sizes:
-        raise ValueError("network hidden_layer_sizes is not a non-empty list")
-    n_estimators = checked_int(stored["n_estimators"], "network n_estimators", 1)
-    _check_buildable(n_estimators, len(sizes))
-    dropout = checked_number(stored["dropout"], "network dropout")
-    if not 0 <= dropout < 1:
-        raise ValueError(f"network dropout is {dropout}, not in [0, 1)")
-    return NetworkSpec(
-        n_features=checked_int(stored["n_features"], "network n_features", 1),
-        hidden_layer_sizes=tuple(
-            checked_int(width, "a hidden layer size", 1) for width in sizes
-        ),
-        n_outputs=checked_int(stored["n_outputs"], "network n_outputs", 1),
-        dropout=dropout,
-        n_estimators=n_estimators,
-        combine=estimator._combine,
-        output_init=estimator._output_init,
-    )
-
-
-def _check_buildable(n_estimators, n_hidden_layers):
-    """Refuse a network that would take long to build, whatever its weights."""
-    if n_hidden_layers > MAX_HIDDEN_LAYERS:
+def _encoding(estimator, fitted, version):
+    """Return the encoding of ``X`` that the file's fitted state declares, checked."""
+    n_features = estimator.n_features_in_
+    if version >= ENCODING_VERSION:
+        return encoding_from_json(fitted["encoding"], n_features)
+    # Every column was numeric and standardized: the scaler, already read,
+    # bounds the size of the encoding.
+    if len(estimator.scaler_.scale_) != n_features:
         raise ValueError(
-            f"the network has {n_hidden_layers} hidden layers, more than the "
-            f"{MAX_HIDDEN_LAYERS} of a model file"
+            f"scaler has size {len(estimator.scaler_.scale_)}, n_features_in "
+            f"{n_features}"
         )
-    if n_estimators * (n_hidden_layers + 1) > MAX_MEMBER_LAYERS:
-        raise ValueError(
-            f"the network has {n_estimators} members of {n_hidden_layers + 1} "
-            f"layers, more than the {MAX_MEMBER_LAYERS} member layers of a model "
-            "file"
-        )
-
-
-def _weight_shapes(spec):
-    """Return ``{name: shape}`` of ``SELUNetwork(spec)``'s weights, without building it.
-
-    Each hidden layer is Linear, SELU and, with dropout, AlphaDropout, so the
-    linear layers are every third or every second module of ``hidden``.
-    """
-    step = 3 if spec.dropout > 0 else 2
-    shapes = {}
-    fan_in = spec.n_features
-    for index, width in enumerate(spec.hidden_layer_sizes):
-        shapes[f"hidden.{step * index}.weight"] = (spec.n_estimators, width, fan_in)
-        shapes[f"hidden.{step * index}.bias"] = (spec.n_estimators, width)
-        fan_in = width
-    shapes["output.weight"] = (spec.n_estimators, spec.n_outputs, fan_in)
-    shapes["output.bias"] = (spec.n_estimators, spec.n_outputs)
-    return shapes
+    return identity_encoding(n_features)
 
 
 def _library_versions():
@@ -392,37 +353,33 @@ def _library_versions():
     }
 
 
-def _member_indices(kept, spec):
-    """Return the kept members: distinct indices of members of the ensemble."""
-    if (
-        not isinstance(kept, list)
-        or not kept
-        or not all(
-            type(i) is int and 0 <= i < spec.n_estimators  # not a bool or a float
-            for i in kept
-        )
-        or len(set(kept)) != len(kept)
-    ):
-        raise ValueError(
-            f"kept_members {kept!r:.60} does not name members of an ensemble of "
-            f"{spec.n_estimators}"
-        )
-    return tuple(kept)
-
-
 def _check_consistent(estimator, spec):
     """Refuse a file whose parts disagree, instead of failing at predict."""
-    n_features, n_outputs = spec.n_features, spec.n_outputs
+    encoding = estimator._table_encoding
+    n_standardized = encoding.n_numeric_inputs
+    n_inputs = n_standardized + len(encoding.embeddings)
     sizes = {
-        "n_features_in": (estimator.n_features_in_, n_features),
-        "scaler": (len(estimator.scaler_.scale_), n_features),
-        "n_outputs": (estimator._fitted_n_outputs(), n_outputs),
+        "network n_features": (spec.n_features, n_inputs, "the encoding's inputs"),
+        "scaler": (
+            len(estimator.scaler_.scale_),
+            n_standardized,
+            "the encoding's standardized inputs",
+        ),
+        "n_outputs": (estimator._fitted_n_outputs(), spec.n_outputs, "the network"),
     }
     for attribute, kind in estimator._fitted_target_attributes.items():
         if kind == "scaler":
-            sizes[attribute] = (len(getattr(estimator, attribute).scale_), n_outputs)
+            found = len(getattr(estimator, attribute).scale_)
+            sizes[attribute] = (found, spec.n_outputs, "the network")
     if hasattr(estimator, "feature_names_in_"):
-        sizes["feature_names_in"] = (len(estimator.feature_names_in_), n_features)
-    for name, (found, expected) in sizes.items():
+        found = len(estimator.feature_names_in_)
+        sizes["feature_names_in"] = (found, estimator.n_features_in_, "n_features_in")
+    for name, (found, expected, against) in sizes.items():
         if found != expected:
-            raise ValueError(f"{name} has size {found}, the network {expected}")
+            raise ValueError(f"{name} has size {found}, {against} {expected}")
+    if spec.embeddings != encoding.embeddings:
+        raise ValueError(
+            f"network embeddings {_short(list(spec.embeddings))} are not the "
+            f"codes of the encoding's embedded columns "
+            f"{_short(list(encoding.embeddings))}"
+        )

@@ -1,3 +1,4 @@
+import copy
 import io
 import json
 import os
@@ -325,7 +326,7 @@ def test_format_versions_before_the_first_release_are_refused(
     version, saved_classifier
 ):
     # Versions 1 and 2 were written only by development versions; a release
-    # reads version 3 and later.
+    # reads version 3, the first released, and later.
     path = saved_classifier[1]
     metadata = _metadata(path)
     metadata["format_version"] = version
@@ -596,7 +597,7 @@ def test_save_refuses_a_file_that_load_would_refuse(tiny_file, tmp_path, monkeyp
     with pytest.raises(ValueError, match="more than the 1000 that load reads"):
         save(clf, tmp_path / "m.snn")
     monkeypatch.setattr(persistence, "MAX_METADATA_BYTES", 1 << 20)
-    monkeypatch.setattr(persistence, "MAX_MEMBER_LAYERS", 3)
+    monkeypatch.setattr(_model_archive, "MAX_MEMBER_LAYERS", 3)
     with pytest.raises(ValueError, match="cannot be saved for load"):
         save(clf, tmp_path / "m.snn")
     monkeypatch.undo()
@@ -615,13 +616,14 @@ def test_save_refuses_a_file_that_load_would_refuse(tiny_file, tmp_path, monkeyp
         NetworkSpec(5, (8,), 3, 0.1, 2),
         NetworkSpec(7, (4, 6, 3), 2, 0.05, 1),
         NetworkSpec(7, (4, 6, 3), 1, 0.0, 3),
+        NetworkSpec(7, (4,), 2, 0.05, 2, embeddings=(20, 3), embedding_dim=5),
     ],
 )
 def test_weight_shapes_are_those_of_the_network(spec):
     # load checks the weights against these shapes without building the
     # network, so they must be what SELUNetwork builds.
     built = {name: tuple(v.shape) for name, v in SELUNetwork(spec).state_dict().items()}
-    assert persistence._weight_shapes(spec) == built
+    assert _model_archive._weight_shapes(spec) == built
 
 
 def test_numpy_scalar_parameters_are_saved(tiny_file, tmp_path):
@@ -648,3 +650,146 @@ def test_numpy_scalar_parameters_are_saved(tiny_file, tmp_path):
     loaded = load(tmp_path / "best.snn")
     assert loaded.get_params() == best.get_params()
     np.testing.assert_array_equal(loaded.predict_proba(X), best.predict_proba(X))
+
+
+def _mixed_frame(n_rows, rng, n_many=40):
+    """A table of every kind of column that fit encodes.
+
+    ``few`` (3 string levels) and ``flag`` (bool) become one-hot columns,
+    ``many`` (``n_many`` levels of a category dtype, more than one-hot takes)
+    is embedded, and ``num`` has missing values, so it gets an indicator.
+    """
+    many = np.repeat([f"c{k:02d}" for k in range(n_many)], -(-n_rows // n_many))
+    return pd.DataFrame(
+        {
+            "num": np.where(rng.random(n_rows) < 0.1, np.nan, rng.normal(size=n_rows)),
+            "few": rng.choice(["red", "green", "blue"], n_rows).astype(object),
+            "many": pd.Categorical(rng.permutation(many[:n_rows])),
+            "flag": rng.random(n_rows) < 0.3,
+            "x": rng.normal(size=n_rows),
+        }
+    )
+
+
+def _new_rows(rng):
+    """Rows to predict with levels unseen in fit and missing values everywhere."""
+    X = _mixed_frame(40, rng)
+    X.loc[:4, "few"] = ["purple", None, "red", "purple", None]
+    X["many"] = X["many"].cat.add_categories(["c99"])
+    X.loc[5:8, "many"] = ["c99", np.nan, "c99", np.nan]
+    X.loc[9:12, "num"] = np.nan
+    X["flag"] = X["flag"].astype(object)
+    X.loc[13, "flag"] = None
+    return X
+
+
+@pytest.fixture(scope="module")
+def mixed_models():
+    """Mixed columns, new rows, and a classifier and a regressor fitted on them."""
+    rng = np.random.default_rng(0)
+    X = _mixed_frame(800, rng)
+    codes = X["many"].cat.codes.to_numpy()
+    y_class = np.array(["lo", "mid", "hi"])[(codes + (X["few"] == "red")) % 3]
+    y_reg = 0.5 * codes + np.nan_to_num(X["num"].to_numpy()) + X["flag"]
+    params = {**FAST, "hidden_layer_sizes": (16,), "max_iter": 5, "n_estimators": 2}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        models = {
+            "classifier": SNNClassifier(**params).fit(X, y_class),
+            # A Series of booleans, as in X.dtypes == "category", is stored as
+            # a list.
+            "regressor": SNNRegressor(
+                **params, categorical_features=X.dtypes != "float64"
+            ).fit(X, y_reg),
+        }
+    return X, _new_rows(rng), models
+
+
+def _refuse(*args, **kwargs):
+    raise AssertionError("load unpickled")
+
+
+@pytest.mark.parametrize("kind", ["classifier", "regressor"])
+def test_categorical_and_missing_values_round_trip(
+    kind, mixed_models, tmp_path, monkeypatch
+):
+    X, X_new, models = mixed_models
+    model = models[kind]
+    assert model.is_categorical_.tolist() == [False, True, True, True, False]
+    assert model.net_.module_.spec.embeddings == (41,)
+    save(model, tmp_path / "m.snn")
+    for name in ["load", "loads", "Unpickler"]:
+        monkeypatch.setattr(pickle, name, _refuse)
+    loaded = load(tmp_path / "m.snn")
+    monkeypatch.undo()
+    assert loaded._table_encoding == model._table_encoding
+    np.testing.assert_array_equal(loaded.is_categorical_, model.is_categorical_)
+    assert loaded.categorical_levels_ == model.categorical_levels_
+    assert loaded.categorical_levels_["flag"] == [False, True]
+    for name, value in model.net_.module_.state_dict().items():
+        assert torch.equal(loaded.net_.module_.state_dict()[name], value), name
+    for rows in [X, X_new]:
+        np.testing.assert_array_equal(loaded.predict(rows), model.predict(rows))
+    if kind == "classifier":
+        np.testing.assert_array_equal(
+            loaded.predict_proba(X_new), model.predict_proba(X_new)
+        )
+        assert loaded.get_params() == model.get_params()
+    else:
+        assert loaded.categorical_features == [False, True, True, True, False]
+
+
+def test_categorical_levels_count_towards_the_metadata_bound(
+    mixed_models, tmp_path, monkeypatch
+):
+    model = copy.deepcopy(mixed_models[2]["classifier"])
+    save(model, tmp_path / "short.snn")
+    size = len(json.dumps(_metadata(tmp_path / "short.snn"), indent=1))
+    column = model._table_encoding.categorical[1]
+    assert column.embedded
+    # 40 levels of 3,000 characters: 120 kB more metadata.
+    column.levels = [level * 1000 for level in column.levels]
+    monkeypatch.setattr(persistence, "MAX_METADATA_BYTES", size + 10_000)
+    save(mixed_models[2]["classifier"], tmp_path / "again.snn")
+    with pytest.raises(ValueError, match="levels of categorical columns"):
+        save(model, tmp_path / "long.snn")
+    assert not (tmp_path / "long.snn").exists()
+
+
+def _as_version_3(metadata):
+    """Return the metadata as a release of format version 3 wrote it."""
+    metadata = copy.deepcopy(metadata)
+    metadata["format_version"] = 3
+    del metadata["fitted"]["encoding"]
+    for name in ["embeddings", "embedding_dim"]:
+        del metadata["network"][name]
+    for name in ["scoring", "categorical_features"]:
+        del metadata["params"][name]
+    return metadata
+
+
+def test_format_version_3_files_load_with_every_column_numeric(tiny_file, tiny_path):
+    # Version 3 files were written before categorical columns and missing
+    # values were encoded: every column was numeric.
+    clf, X, y, _ = tiny_file
+    _rewrite(tiny_path, metadata=_as_version_3(_metadata(tiny_path)))
+    loaded = load(tiny_path)
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+    assert loaded._table_encoding == clf._table_encoding
+    assert loaded.is_categorical_.tolist() == [False] * X.shape[1]
+    assert loaded.categorical_levels_ == {}
+    # Its network is the one that fit builds, so a warm start continues it.
+    loaded.set_params(warm_start=True, max_iter=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        loaded.fit(X, y)
+    assert loaded.n_iter_ == 1
+
+
+def test_format_version_4_files_must_hold_the_encoding(tiny_path, built_networks):
+    metadata = _metadata(tiny_path)
+    del metadata["fitted"]["encoding"]
+    _rewrite(tiny_path, metadata=metadata)
+    with pytest.raises(ValueError, match="a field is missing .*'encoding'"):
+        load(tiny_path)
+    assert built_networks == []

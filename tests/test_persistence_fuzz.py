@@ -10,6 +10,7 @@ import copy
 import io
 import json
 import math
+import re
 import resource
 import struct
 import time
@@ -17,10 +18,12 @@ import warnings
 import zipfile
 
 import numpy as np
+import pandas as pd
 import pytest
 import safetensors.torch
 import torch
 from sklearn.datasets import make_classification
+from test_persistence import _as_version_3
 
 import sklearn_snn.persistence as persistence
 from sklearn_snn import SNNClassifier, SNNRegressor, _model_archive, load, save
@@ -66,11 +69,12 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
-def _fitted_file(Estimator, tmp_path_factory):
+def _fitted_file(Estimator, tmp_path_factory, X=None, y=None):
     """A tiny fitted model: its file's bytes, members, inputs and predictions."""
-    X, y = make_classification(
-        n_samples=60, n_features=5, n_informative=3, n_classes=3, random_state=0
-    )
+    if X is None:
+        X, y = make_classification(
+            n_samples=60, n_features=5, n_informative=3, n_classes=3, random_state=0
+        )
     model = Estimator(
         hidden_layer_sizes=(8,), max_iter=3, n_estimators=2, random_state=0
     )
@@ -103,6 +107,31 @@ def original_regressor(tmp_path_factory, one_thread):
 
 
 @pytest.fixture(scope="module")
+def original_mixed(tmp_path_factory, one_thread):
+    """A classifier of numeric, one-hot, embedded and missing-indicated inputs.
+
+    Its columns: ``num`` with missing values, ``few`` (3 levels, one-hot),
+    ``many`` (20 levels, embedded: 21 codes), ``flag`` (bool, one-hot) and
+    ``x``: 7 standardized inputs and 1 embedded.
+    """
+    rng = np.random.default_rng(0)
+    n_rows = 240
+    X = pd.DataFrame(
+        {
+            "num": np.where(rng.random(n_rows) < 0.1, np.nan, rng.normal(size=n_rows)),
+            "few": rng.choice(["blue", "green", "red"], n_rows).astype(object),
+            "many": pd.Categorical(
+                rng.permutation(np.repeat([f"m{k:02d}" for k in range(20)], 12))
+            ),
+            "flag": rng.random(n_rows) < 0.3,
+            "x": rng.normal(size=n_rows),
+        }
+    )
+    y = X["many"].cat.codes.to_numpy() % 3
+    return _fitted_file(SNNClassifier, tmp_path_factory, X, y)
+
+
+@pytest.fixture(scope="module")
 def peak_memory():
     """Check that the process's peak memory grows little over the whole module."""
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -118,7 +147,8 @@ def check(original, tmp_path, monkeypatch, peak_memory):
 
     It also counts the networks built: a refused file must build none. The
     model that a loaded file must match is ``check.original``, ``original``
-    unless a test sets another.
+    unless a test sets another; ``check.last_error`` is the message of the
+    last refusal.
     """
     builds = []
     real_network = persistence.SELUNetwork
@@ -150,7 +180,7 @@ def check(original, tmp_path, monkeypatch, peak_memory):
             )
             outcomes["identical"] += 1
             return
-        message = str(error)
+        message = _check.last_error = str(error)
         # A plain ValueError, not a subclass that leaks out of a library.
         assert type(error) is ValueError, f"{label}: {type(error).__name__}"
         assert message.startswith(str(path)), f"{label}: {message}"
@@ -347,6 +377,12 @@ def _leaves(value, path=()):
             yield from _leaves(value[index], (*path, index))
 
 
+def _at(document, path):
+    for key in path:
+        document = document[key]
+    return document
+
+
 def _replaced(document, path, value):
     document = copy.deepcopy(document)
     if not path:
@@ -362,8 +398,17 @@ def _another_valid_model(path, value):
     """Whether ``value`` at ``path`` is a valid model that predicts differently.
 
     Any finite mean of a scaling, and any positive finite scale, is a valid
-    model, not garbage; those values are not tried there.
+    model, not garbage; so is a categorical level that is another string or
+    number, or null (the missing level) in place of the last. Those values
+    are not tried there.
     """
+    categorical = path[:3] == ("fitted", "encoding", "categorical")
+    if categorical and len(path) == 6 and path[4] == "levels":
+        return (value is None and path[5] != 0) or (
+            isinstance(value, (str, int, float))
+            and not isinstance(value, bool)
+            and value == value
+        )
     return (
         path[:2] in {("fitted", "scaler"), ("fitted", "target_scaler")}
         and len(path) == 5
@@ -396,9 +441,47 @@ def test_garbage_in_the_fitted_fields_of_a_regressor(original_regressor, check):
     _fuzz_fields(original_regressor, check, [("fitted", "n_outputs"), *paths])
 
 
+def test_garbage_in_the_encoding_of_categorical_columns(original_mixed, check):
+    check.original = original_mixed
+    metadata = original_mixed["metadata"]
+    encoding = metadata["fitted"]["encoding"]
+    paths = [("fitted", "encoding", *path) for path in _leaves(encoding)]
+    paths += [("network", *path) for path in _leaves(metadata["network"])]
+    _fuzz_fields(original_mixed, check, paths)
+
+
+def test_garbage_in_the_fitted_fields_of_a_version_3_file(original, check):
+    # Version 3 files hold no encoding: every column of n_features_in is
+    # numeric, which the scaling must bound.
+    metadata = _as_version_3(original["metadata"])
+    version_3 = {**original, "metadata": metadata}
+    paths = [("fitted", *path) for path in _leaves(metadata["fitted"])]
+    paths += [("network", *path) for path in _leaves(metadata["network"])]
+    _fuzz_fields(version_3, check, paths)
+    assert check.outcomes["identical"] > 0
+    # As an encoding of numeric columns, 10**8 of them would take gigabytes.
+    refused = check.outcomes["refused"]
+    huge = _replaced(metadata, ("fitted", "n_features_in"), 10**8)
+    check(_model_zip(original, metadata=huge), "n_features_in = 10**8")
+    assert check.outcomes["refused"] == refused + 1
+    assert "scaler has size 5, n_features_in 100000000" in check.last_error
+
+
 def test_missing_and_unknown_fields(original, check):
+    _missing_and_unknown_fields(original, check, _leaves(original["metadata"]))
+
+
+def test_missing_and_unknown_fields_of_the_encoding(original_mixed, check):
+    check.original = original_mixed
+    encoding = original_mixed["metadata"]["fitted"]["encoding"]
+    paths = [("fitted", "encoding", *path) for path in _leaves(encoding)]
+    _missing_and_unknown_fields(original_mixed, check, paths)
+
+
+def _missing_and_unknown_fields(original, check, paths):
+    """Check the file without each field of ``paths``, and with an unknown field."""
     metadata = original["metadata"]
-    for path in _leaves(metadata):
+    for path in paths:
         parent = metadata
         for key in path[:-1]:
             parent = parent[key]
@@ -467,3 +550,124 @@ def test_damaged_weights_are_refused(original, check):
         mutated = bytearray(raw)
         mutated[int(rng.integers(0, 8 + header_size))] ^= int(rng.integers(1, 256))
         check(_model_zip(original, weights=bytes(mutated)), "header byte flipped")
+
+
+def _shorter_scaler(scaler):
+    """The scaler without its last column."""
+    return {
+        key: {**value, "values": value["values"][:-1]}
+        if isinstance(value, dict)
+        else value
+        for key, value in scaler.items()
+    }
+
+
+_COLUMN = ("fitted", "encoding", "categorical", 0)  # few: blue, green, red
+_EMBEDDED = ("fitted", "encoding", "categorical", 1)  # many: 21 codes
+#: Encodings that are refused, with the refusal's message: each changes one
+#: field of the encoding, the network or the scaling, to a value given or
+#: computed from the one that ``save`` wrote.
+HOSTILE_ENCODINGS = {
+    "index_out_of_range": (
+        (*_COLUMN, "index"),
+        99,
+        r"categorical\[0\] index is 99, not one of the 5 columns of X",
+    ),
+    "index_of_a_numeric_column": (
+        (*_COLUMN, "index"),
+        0,
+        "does not name each of the 5 columns of X once",
+    ),
+    "column_dropped_and_numeric": (
+        ("fitted", "encoding", "dropped"),
+        [4],
+        "does not name each of the 5 columns of X once",
+    ),
+    "levels_of_strings_and_numbers": (
+        (*_COLUMN, "levels"),
+        ["blue", 1, "red"],
+        "levels mix numbers and strings",
+    ),
+    "levels_of_strings_and_booleans": (
+        (*_COLUMN, "levels"),
+        ["blue", True, "red"],
+        "levels mix booleans and strings",
+    ),
+    "null_level_before_the_last": (
+        (*_COLUMN, "levels"),
+        ["blue", None, "red"],
+        "holds null; .* only last",
+    ),
+    "level_twice": ((*_COLUMN, "levels"), ["blue", "blue", "red"], "a level twice"),
+    "nan_level": ((*_COLUMN, "levels"), ["blue", math.nan, "red"], "holds NaN"),
+    "list_level": ((*_COLUMN, "levels"), [["blue"], "green", "red"], "a JSON list"),
+    "no_levels": ((*_COLUMN, "levels"), [], "not a non-empty JSON list"),
+    "has_rare_not_a_boolean": (
+        (*_COLUMN, "has_rare"),
+        1,
+        "has_rare is the number 1, not a boolean",
+    ),
+    "embedded_not_a_boolean": (
+        (*_EMBEDDED, "embedded"),
+        "no",
+        "embedded is a string 'no', not a boolean",
+    ),
+    "unknown_column_field": (
+        _COLUMN,
+        lambda column: {**column, "codes": [0, 1]},
+        r"has the fields \['codes', ",
+    ),
+    "indicator_of_no_numeric_column": (
+        ("fitted", "encoding", "indicated"),
+        [2],
+        "encoding indicated holds 2, not a position below 2",
+    ),
+    "numeric_out_of_order": (
+        ("fitted", "encoding", "numeric"),
+        [4, 0],
+        "encoding numeric are not distinct and in increasing order",
+    ),
+    "other_number_of_columns": (
+        ("fitted", "encoding", "n_features"),
+        6,
+        "encoding n_features is 6, but n_features_in is 5",
+    ),
+    # An embedding table of 8 GB, refused at the weights' header, unbuilt.
+    "embedding_far_wider_than_its_weights": (
+        ("network", "embedding_dim"),
+        10**8,
+        r"embeddings.0.weight with shape \[21, 8\], .* needs \[21, 100000000\]",
+    ),
+    "embedding_of_more_codes_than_levels": (
+        ("network", "embeddings"),
+        [10**9],
+        r"network embeddings \[1000000000\] are not the codes of the encoding's",
+    ),
+    "too_many_embeddings": (
+        ("network", "embeddings"),
+        [21] * 5000,
+        "embeds 5000 categorical columns, more than the 4096",
+    ),
+    "embedded_column_as_one_hot": (
+        (*_EMBEDDED, "embedded"),
+        False,
+        "network n_features has size 8, the encoding's inputs 27",
+    ),
+    "scaler_of_other_length": (
+        ("fitted", "scaler"),
+        _shorter_scaler,
+        "scaler has size 6, the encoding's standardized inputs 7",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", HOSTILE_ENCODINGS)
+def test_hostile_encodings_are_refused_unbuilt(name, original_mixed, check):
+    path, value, message = HOSTILE_ENCODINGS[name]
+    check.original = original_mixed
+    metadata = original_mixed["metadata"]
+    if callable(value):
+        value = value(_at(metadata, path))
+    check(_model_zip(original_mixed, metadata=_replaced(metadata, path, value)), name)
+    assert check.outcomes["refused"] == 1
+    assert re.search(message, check.last_error), check.last_error

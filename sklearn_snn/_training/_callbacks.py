@@ -161,8 +161,9 @@ class DivergenceGuard(Callback):
 class EarlyStopping(Callback):
     """Stop when the monitored loss stalls, and keep the weights to restore.
 
-    With a validation set, the monitored quantity is the validation loss and
-    the weights of its best epoch are restored at the end. Without one, the
+    With a validation set, the monitored quantity is the validation loss, or
+    minus the validation score, and the weights of its best epoch are
+    restored at the end. Without one, the
     training loss is monitored and the last epoch's weights are kept. Either
     way, training stops when the monitored loss has not improved by ``tol``
     for ``n_iter_no_change`` epochs and for at least ``min_steps_no_change``
@@ -180,6 +181,9 @@ class EarlyStopping(Callback):
         Optimizer steps without improvement before stopping, whatever the
         number of epochs; it matters on small datasets, where an epoch is a
         few steps.
+    monitor : {'valid_loss', 'valid_score'}, default='valid_loss'
+        What is watched with a validation set: the loss, lower is better,
+        or the score, greater is better.
 
     Attributes
     ----------
@@ -191,10 +195,13 @@ class EarlyStopping(Callback):
         ``valid_score`` of the epoch whose weights are kept.
     """
 
-    def __init__(self, n_iter_no_change, tol, min_steps_no_change=0):
+    def __init__(
+        self, n_iter_no_change, tol, min_steps_no_change=0, monitor="valid_loss"
+    ):
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
         self.min_steps_no_change = min_steps_no_change
+        self.monitor = monitor
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         """Reset the state of a fit."""
@@ -216,7 +223,12 @@ class EarlyStopping(Callback):
         """Keep the weights of an improved epoch, and decide whether to stop."""
         record = net.history[-1]
         self.n_epochs_ += 1
-        monitored = record["train_loss" if dataset_valid is None else "valid_loss"]
+        if dataset_valid is None:
+            monitored = record["train_loss"]
+        elif self.monitor == "valid_score":
+            monitored = -record["valid_score"]
+        else:
+            monitored = record["valid_loss"]
         improved = monitored < self.best_loss_ - self.tol
         if improved:
             self.best_loss_ = monitored

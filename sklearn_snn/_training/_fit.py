@@ -42,6 +42,9 @@ class TrainingConfig:
         Early stopping's patience (see :class:`EarlyStopping`).
     verbose : int
         0 silent, 1 a line per epoch, 2 a progress bar too.
+    stop_on_score : bool, default=False
+        Whether early stopping watches ``valid_score`` (greater is better)
+        rather than the validation loss.
     precision, compile_step, weight_constraint, feature_sparsity, sparse_members
         Passed to :class:`SNNNet`.
     select_members : bool
@@ -59,6 +62,7 @@ class TrainingConfig:
     min_steps_no_change: int
     tol: float
     verbose: int
+    stop_on_score: bool = False
     precision: str = "float32"
     compile_step: bool = False
     weight_constraint: str | None = None
@@ -86,7 +90,10 @@ def _callbacks(config):
         (
             "early_stopping",
             EarlyStopping(
-                config.n_iter_no_change, config.tol, config.min_steps_no_change
+                config.n_iter_no_change,
+                config.tol,
+                config.min_steps_no_change,
+                monitor="valid_score" if config.stop_on_score else "valid_loss",
             ),
         ),
     ]

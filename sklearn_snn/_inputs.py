@@ -1,0 +1,109 @@
+"""The estimators' input side: from a table to the network's inputs.
+
+``fit`` reads the table (pandas, polars or an array), learns its encoding
+(``_encoding``) and the standardization of the encoded numeric inputs;
+``predict`` and ``X_val`` go through the same steps with what ``fit`` learned.
+The embedded columns' codes follow the standardized inputs unchanged.
+"""
+
+import numpy as np
+import torch
+from sklearn.utils import check_array
+from sklearn.utils.validation import check_is_fitted, check_X_y, validate_data
+
+from ._columns import Table
+from ._encoding import fit_encoding, limit_indicator_scale
+from ._preprocessing import fit_scaler, standardize, standardize_tensor
+from ._validation import prepare_X
+
+
+class TableInputs:
+    """Encoding and standardization of ``X``, mixed into the estimators."""
+
+    def _fit_encoding(self, X):
+        """Learn how to encode ``X``, record its columns, and encode it."""
+        table = Table(prepare_X(X))
+        validate_data(self, table.X, reset=True, skip_check_array=True)
+        self._table_encoding = fit_encoding(
+            table,
+            self.categorical_features,
+            getattr(self, "feature_names_in_", None),
+        )
+        self._set_categorical_attributes()
+        return self._table_encoding.encode(table)
+
+    def _fit_scaler(self, X_encoded, sample_weight):
+        """Learn ``scaler_``, the standardization of the numeric inputs."""
+        n_numeric = self._table_encoding.n_numeric_inputs
+        self.scaler_ = fit_scaler(X_encoded[:, :n_numeric], sample_weight)
+        limit_indicator_scale(self.scaler_, self._table_encoding.indicator_slice())
+
+    def _check_X_y(self, X_encoded, y):
+        """Validate the encoded inputs with ``y``, in scikit-learn's words."""
+        return check_X_y(
+            X_encoded,
+            y,
+            dtype=[np.float64, np.float32],
+            ensure_all_finite="allow-nan",
+            multi_output=True,
+            y_numeric=self._numeric_targets,
+        )
+
+    def _encode_X(self, X):
+        """Check ``X`` against fit's columns and encode it as ``fit`` learned."""
+        table = Table(prepare_X(X))
+        validate_data(self, table.X, reset=False, skip_check_array=True)
+        return self._table_encoding.encode(table)
+
+    def _standardize(self, X_encoded):
+        """Standardize the numeric inputs; the embedded codes follow unchanged."""
+        n_numeric = self._table_encoding.n_numeric_inputs
+        X_std = standardize(self.scaler_, X_encoded[:, :n_numeric])
+        if n_numeric == X_encoded.shape[1]:
+            return X_std
+        codes = X_encoded[:, n_numeric:].astype(np.float32)
+        return np.hstack([X_std, codes])
+
+    def _standardize_tensor(self, rows, device):
+        """:meth:`_standardize` on ``device``, for ``predict_outputs``."""
+        n_numeric = self._table_encoding.n_numeric_inputs
+        inputs = standardize_tensor(self.scaler_, rows[:, :n_numeric], device)
+        if n_numeric == rows.shape[1]:
+            return inputs
+        codes = torch.as_tensor(rows[:, n_numeric:], device=device).float()
+        return torch.cat([inputs, codes], dim=1)
+
+    def _set_categorical_attributes(self):
+        """Set ``is_categorical_`` and ``categorical_levels_`` from the encoding."""
+        encoding = self._table_encoding
+        names = getattr(self, "feature_names_in_", None)
+        if names is None:
+            names = np.array(
+                [f"x{j}" for j in range(encoding.n_features)], dtype=object
+            )
+        self.is_categorical_ = np.zeros(encoding.n_features, dtype=bool)
+        self.categorical_levels_ = {}
+        for column in encoding.categorical:
+            self.is_categorical_[column.index] = True
+            self.categorical_levels_[str(names[column.index])] = list(column.levels)
+
+    def _validate_X_predict(self, X):
+        """Check that the estimator is fitted, and encode ``X`` as fit did.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Inputs.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_encoded), dtype float64 or float32
+            The encoded inputs, unscaled, missing numeric values as NaN.
+        """
+        check_is_fitted(self)
+        return check_array(
+            self._encode_X(X),
+            dtype=[np.float64, np.float32],
+            ensure_all_finite="allow-nan",
+            input_name="X",
+        )
