@@ -1,9 +1,12 @@
 """Sphinx configuration of the sklearn-snn documentation.
 
 Build with ``sphinx-build -W -b html docs docs/_build/html``. The build runs
-offline: there is no intersphinx, and the gallery examples run on the CPU.
+offline: there is no intersphinx, the gallery examples run on the CPU, and
+MathJax comes from the ``sphinx-mathjax-offline`` package, so that the pages'
+formulas render without network access too.
 """
 
+import importlib.util
 import shutil
 import sys
 from pathlib import Path
@@ -14,7 +17,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(DOCS))
 
 import torch  # noqa: E402
-from benchmark_results import write_benchmark_results  # noqa: E402
+from benchmark_results import write_benchmark_pages  # noqa: E402
 
 import sklearn_snn  # noqa: E402
 
@@ -34,10 +37,21 @@ extensions = [
     "sphinx.ext.mathjax",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
+    # Markdown: the benchmarks page renders benchmarks/README.md and the
+    # result summaries, tables as tables.
+    "myst_parser",
 ]
 
 templates_path = ["_templates"]
-exclude_patterns = ["_build", "generated/*.inc", "**/GALLERY_HEADER.rst"]
+# The generated Markdown is included by the benchmarks page, not a page of its
+# own, and the files copied for it are downloads and images.
+exclude_patterns = [
+    "_build",
+    "generated/*.inc",
+    "generated/*.md",
+    "generated/benchmark_results",
+    "**/GALLERY_HEADER.rst",
+]
 default_role = "literal"
 
 # API reference: one page per public object, built from the docstrings.
@@ -64,18 +78,39 @@ sphinx_gallery_conf = {
     "inspect_global_variables": False,
 }
 
+# Markdown headings get GitHub's anchors, so that a README link such as
+# [protocol](#protocol) finds its heading here too.
+myst_heading_anchors = 6
+
 html_theme = "pydata_sphinx_theme"
 html_title = f"sklearn-snn {release}"
-html_static_path = []
+# MathJax from the docs' own _static folder rather than the CDN that
+# sphinx.ext.mathjax loads it from by default, so that the formulas render
+# without network access. The sphinx-mathjax-offline package ships MathJax 3
+# (with its fonts) in its static/mathjax folder; it is copied into _static as
+# any static file. (Not loaded as an extension: that one copies the files only
+# once the build has finished, and declares no parallel safety, which fails a
+# `-j` build with -W.)
+_mathjax_spec = importlib.util.find_spec("sphinx-mathjax-offline")
+if _mathjax_spec is None:
+    raise ImportError("The docs need sphinx-mathjax-offline: pip install -e '.[docs]'")
+MATHJAX_STATIC = Path(_mathjax_spec.origin).parent / "static"
+html_static_path = [str(MATHJAX_STATIC)]
+mathjax_path = "mathjax/tex-chtml.js"
 html_theme_options = {
     "navigation_with_keys": False,
     "show_prev_next": True,
     "secondary_sidebar_items": ["page-toc"],
 }
 html_show_sourcelink = False
+# The benchmarks page has no subpages, so its left sidebar would be empty: the
+# page takes its width for the wide tables (those still wider scroll sideways
+# in the theme's table container).
+html_sidebars = {"benchmarks": []}
 
-# The benchmark page renders whatever results are committed.
-write_benchmark_results(ROOT / "benchmarks" / "results", DOCS / "generated")
+# The benchmark page renders benchmarks/README.md and whatever results are
+# committed, as Markdown.
+write_benchmark_pages(ROOT / "benchmarks", DOCS, DOCS / "generated")
 
 # Fresh auto-generated pages on every build, so that renamed objects leave no
 # stale page behind.
