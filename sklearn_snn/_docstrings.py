@@ -125,9 +125,8 @@ categorical_features : 'auto', None or array-like, default=$categorical_features
     missing value is a level of its own. A column of at most
     $max_one_hot_levels levels becomes standardized one-hot inputs, a wider
     one a learned embedding of $embedding_dim values, so that no one-hot
-    matrix of its levels is built. A column whose levels are numbers is also
-    a numeric input, which keeps their order; with two levels, or more than
-    are one-hot encoded, it is numeric only. A column whose levels are all
+    matrix of its levels is built, unless its levels are numbers: it is then
+    a numeric column, as a measurement's values are. A column whose levels are all
     rare, such as an identifier, is dropped with a warning. See
     :ref:`categorical-missing`.
 

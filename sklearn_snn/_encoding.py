@@ -13,12 +13,11 @@ al., 2017), so every column is turned into inputs of that kind:
   codes becomes one-hot columns (one column for two codes); a wider one
   becomes its codes, which the network embeds (``NetworkSpec.embeddings``), so
   that no dense one-hot matrix of its levels is ever built;
-- a categorical column whose levels are numbers (integer codes, counts,
-  ratings) is a numeric column too, so that the network sees their order and
-  distances beside its one-hot levels; a missing value is its level, with no
-  indicator. With two levels, or too many to one-hot, it is a numeric column
-  only: many numbered levels are most often a measurement's values (cast
-  them to strings to have them embedded).
+- a categorical column whose levels are numbers (integer codes, ratings)
+  is one-hot encoded when its levels are few enough; with more, or none
+  frequent, it is a numeric column instead, since many numbered levels are
+  most often a measurement's values (cast them to strings to have them
+  embedded).
 
 Indicator and one-hot columns are standardized like numeric ones, but never to
 more than ``MAX_INDICATOR_STANDARDIZED`` standard units
@@ -26,7 +25,7 @@ more than ``MAX_INDICATOR_STANDARDIZED`` standard units
 present in one row in a thousand would reach 32 and swamp that row's other
 inputs. A categorical column without a level seen ``MIN_LEVEL_COUNT`` times,
 such as an identifier, carries nothing that generalizes and is dropped with a
-warning (if its levels are numbers, only their numeric column stays), as is a
+warning (unless its levels are numbers: it is then numeric), as is a
 column that is missing in every training row.
 """
 
@@ -210,21 +209,20 @@ def fit_encoding(table, categorical_features, feature_names=None):
     categorical, dropped, by_number = [], [], []
     for j in np.flatnonzero(mask).tolist():
         column, numbers = _fit_categorical(table, j)
-        if numbers and column is not _ALL_MISSING:
-            # Levels that are numbers have an order and distances, which the
-            # network also sees as the column's value. Many such levels are
-            # most often a measurement's values, and two are one column like
-            # the value: then the value is all the network sees.
+        if (
+            numbers
+            and column is not _ALL_MISSING
+            and not (isinstance(column, CategoricalColumn) and not column.embedded)
+        ):
+            # Numbered levels too many to one-hot (or all rare) are most often
+            # a measurement's values: their order and distances are what the
+            # network sees, as a numeric column.
             by_number.append(j)
-            if isinstance(column, CategoricalColumn) and (
-                column.embedded or len(column.one_hot_codes()) < 2
-            ):
-                column = None
+            column = None
         if isinstance(column, CategoricalColumn):
             categorical.append(column)
         elif not numbers or column is _ALL_MISSING:
             dropped.append((j, column))
-    levelled = {column.index for column in categorical}
     numeric_positions = sorted(
         [j for j in range(table.n_columns) if not mask[j]] + by_number
     )
@@ -235,8 +233,7 @@ def fit_encoding(table, categorical_features, feature_names=None):
         if table.n_rows and n_missing[position] == table.n_rows:
             dropped.append((j, _ALL_MISSING))
             continue
-        # A categorical column's missing values are a level already.
-        if n_missing[position] and j not in levelled:
+        if n_missing[position]:
             indicated.append(len(numeric))
         numeric.append(j)
     for j, reason in sorted(dropped):

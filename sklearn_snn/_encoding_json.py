@@ -7,8 +7,7 @@ scalars, so a file holds no code.
 
 Reading checks every value, as ``_model_json`` does, since a model file may
 come from anyone: positions must lie among ``X``'s columns and account for
-each of them exactly once (a categorical column of numbers is numeric too),
-and levels must be distinct scalars of one kind.
+each of them exactly once, and levels must be distinct scalars of one kind.
 A value that is not what ``save`` writes raises a ValueError that names it.
 """
 
@@ -135,19 +134,11 @@ def encoding_from_json(stored, n_features_in):
         [column.index for column in categorical], "encoding categorical indices"
     )
     dropped = _positions(stored["dropped"], "encoding dropped", n_features)
-    # A categorical column of numbers is numeric too; no other column is
-    # named twice.
-    by_number = {column.index for column in categorical if _numbers(column.levels)}
-    accounted = (
-        [j for j in numeric if j not in by_number]
-        + [column.index for column in categorical]
-        + dropped
-    )
+    accounted = numeric + [column.index for column in categorical] + dropped
     if len(accounted) != n_features or len(set(accounted)) != n_features:
         raise ValueError(
             f"encoding does not name each of the {n_features} columns of X once, "
-            "as numeric, categorical or dropped (a categorical column of "
-            "numbers may be numeric too)"
+            "as numeric, categorical or dropped"
         )
     return TableEncoding(
         n_features=n_features,
@@ -201,11 +192,6 @@ def _column_from_json(stored, what, n_features):
     return CategoricalColumn(
         index=index, levels=_levels(stored["levels"], f"{what} levels"), **flags
     )
-
-
-def _numbers(levels):
-    """Whether a column's levels are numbers (booleans are not)."""
-    return any(_LEVEL_KINDS.get(type(level)) == "numbers" for level in levels)
 
 
 def _levels(levels, what):

@@ -88,30 +88,25 @@ def test_categorical_features_none_refuses_strings_and_says_what_to_do(rng):
         SNNClassifier(categorical_features=None, **TINY).fit(frame, _target(frame))
 
 
-def test_numeric_array_columns_can_be_categorical_and_stay_numeric(rng):
+def test_numeric_array_columns_can_be_categorical(rng):
     X = np.c_[rng.normal(size=N), rng.integers(0, 4, N)]
     clf = SNNClassifier(categorical_features=[1], **TINY).fit(X, X[:, 1] > 1)
     assert clf.categorical_levels_ == {"x1": [0.0, 1.0, 2.0, 3.0]}
-    # Both columns as numbers, then the four one-hot levels of the second.
-    assert clf.net_.module_.spec.n_features == 2 + 4
-    encoded = clf._validate_X_predict(X)
-    np.testing.assert_array_equal(encoded[:, 1], X[:, 1])
+    # The first column, then the second's four one-hot levels.
+    assert clf.net_.module_.spec.n_features == 1 + 4
 
 
-def test_two_or_many_numbered_levels_are_numeric_only(rng):
+def test_many_numbered_levels_are_a_numeric_column(rng):
     frame = pd.DataFrame(
-        {
-            "binary": rng.integers(0, 2, N),
-            "age": np.arange(N) % 30 + 20,
-            "grade": rng.integers(0, 4, N),
-        }
+        {"age": np.arange(N) % 30 + 20, "grade": rng.integers(0, 4, N)}
     ).astype("category")
     clf = SNNClassifier(**TINY).fit(frame, frame["grade"].to_numpy() > 1)
     assert list(clf.categorical_levels_) == ["grade"]
-    assert clf.is_categorical_.tolist() == [False, False, True]
-    # The three values, then grade's four one-hot levels.
-    assert clf.net_.module_.spec.n_features == 3 + 4
+    assert clf.is_categorical_.tolist() == [False, True]
+    # age's values, then grade's four one-hot levels; nothing embedded.
+    assert clf.net_.module_.spec.n_features == 1 + 4
     assert clf.net_.module_.spec.embeddings == ()
+    np.testing.assert_array_equal(clf._validate_X_predict(frame)[:, 0], frame["age"])
 
 
 def test_rare_numeric_levels_keep_their_numeric_column_without_a_warning(rng):
