@@ -19,12 +19,16 @@ al., 2017), so every column is turned into inputs of that kind:
   most often a measurement's values (cast them to strings to have them
   embedded).
 
-Indicator and one-hot columns are standardized like numeric ones, but never to
-more than ``MAX_INDICATOR_STANDARDIZED`` standard units
-(:func:`limit_indicator_scale`): standardized to unit variance, a level
-present in one row in a thousand would reach 32 and swamp that row's other
-inputs. A categorical column without a level seen ``MIN_LEVEL_COUNT`` times,
-such as an identifier, carries nothing that generalizes and is dropped with a
+One-hot columns are standardized like numeric ones, but never to more than
+``MAX_INDICATOR_STANDARDIZED`` standard units (:func:`scale_binary_inputs`):
+standardized to unit variance, a level present in one row in a thousand
+would reach 32 and swamp that row's other inputs. Missing indicators are
+centered but not scaled: unlike a level, a missing value says something only
+when missingness is informative, so an indicator enters with a small
+variance (at most 1/4), and the network gives it weight where it matters.
+
+A categorical column without a level seen ``MIN_LEVEL_COUNT`` times, such as
+an identifier, carries nothing that generalizes and is dropped with a
 warning (unless its levels are numbers: it is then numeric), as is a
 column that is missing in every training row.
 """
@@ -142,8 +146,13 @@ class TableEncoding:
         return [c for c in self.categorical if not c.embedded]
 
     def indicator_slice(self):
-        """Return the encoded columns of indicators and one-hot levels."""
-        return slice(len(self.numeric), self.n_numeric_inputs)
+        """Return the encoded columns of the missing indicators."""
+        start = len(self.numeric)
+        return slice(start, start + len(self.indicated))
+
+    def one_hot_slice(self):
+        """Return the encoded one-hot columns."""
+        return slice(len(self.numeric) + len(self.indicated), self.n_numeric_inputs)
 
     def encode(self, table):
         """Encode a table: ``fit``'s inputs, or new ones of the same columns.
@@ -292,23 +301,28 @@ def _fit_categorical(table, j):
     return column, numbers
 
 
-def limit_indicator_scale(scaler, columns):
-    """Keep standardized 0/1 columns within ``MAX_INDICATOR_STANDARDIZED``, in place.
+def scale_binary_inputs(scaler, encoding):
+    """Set the scales of the 0/1 inputs, in place.
 
-    A 0/1 column with mean ``p`` standardizes to ``(1 - p) / scale`` and
-    ``-p / scale``; the scale is raised to ``max(p, 1 - p)`` divided by the
-    limit where that keeps both values within it, which leaves columns with
-    ``p`` between about 0.1 and 0.9 at unit variance.
+    A one-hot column with mean ``p`` standardizes to ``(1 - p) / scale`` and
+    ``-p / scale``; its scale is raised to ``max(p, 1 - p)`` divided by
+    ``MAX_INDICATOR_STANDARDIZED`` where that keeps both values within it,
+    which leaves columns with ``p`` between about 0.1 and 0.9 at unit
+    variance. A missing indicator keeps a scale of 1: centered only.
 
     Parameters
     ----------
     scaler : sklearn.preprocessing.StandardScaler
-        Fitted on the encoded inputs.
-    columns : slice
-        The encoded 0/1 columns.
+        Fitted on the encoded numeric inputs.
+    encoding : TableEncoding
+        Where the indicator and one-hot columns are.
     """
-    mean = scaler.mean_[columns]
+    one_hot = encoding.one_hot_slice()
+    mean = scaler.mean_[one_hot]
     floor = np.maximum(mean, 1 - mean) / _defaults.MAX_INDICATOR_STANDARDIZED
-    scale = np.maximum(scaler.scale_[columns], floor)
-    scaler.scale_[columns] = scale
-    scaler.var_[columns] = scale**2
+    scale = np.maximum(scaler.scale_[one_hot], floor)
+    scaler.scale_[one_hot] = scale
+    scaler.var_[one_hot] = scale**2
+    indicators = encoding.indicator_slice()
+    scaler.scale_[indicators] = 1.0
+    scaler.var_[indicators] = 1.0

@@ -12,7 +12,7 @@ from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted, check_X_y, validate_data
 
 from ._columns import Table
-from ._encoding import fit_encoding, limit_indicator_scale
+from ._encoding import fit_encoding, scale_binary_inputs
 from ._preprocessing import fit_scaler, standardize, standardize_tensor
 from ._validation import prepare_X
 
@@ -36,7 +36,7 @@ class TableInputs:
         """Learn ``scaler_``, the standardization of the numeric inputs."""
         n_numeric = self._table_encoding.n_numeric_inputs
         self.scaler_ = fit_scaler(X_encoded[:, :n_numeric], sample_weight)
-        limit_indicator_scale(self.scaler_, self._table_encoding.indicator_slice())
+        scale_binary_inputs(self.scaler_, self._table_encoding)
 
     def _check_X_y(self, X_encoded, y):
         """Validate the encoded inputs with ``y``, in scikit-learn's words."""
