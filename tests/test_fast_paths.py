@@ -4,6 +4,7 @@ import logging
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from conftest import FAST
@@ -35,6 +36,34 @@ def test_compiled_step_follows_the_eager_loss_trajectory(rng):
     np.testing.assert_allclose(compiled.loss_curve_, eager.loss_curve_, rtol=1e-4)
     np.testing.assert_allclose(
         compiled.predict(X), eager.predict(X), rtol=1e-3, atol=1e-3 * y.std()
+    )
+
+
+def test_compiled_step_trains_embeddings_like_the_eager_step(rng):
+    # A column of 20 string levels, 10 rows each, is embedded; 200 rows in
+    # batches of 40 leave no partial batch. Without dropout both paths follow
+    # the same trajectory, embeddings included.
+    city = np.arange(200) % 20
+    X = pd.DataFrame({"x": rng.normal(size=200), "city": [f"c{c}" for c in city]})
+    y = X["x"].to_numpy() + (city % 3)
+    params = {
+        **FAST,
+        "dropout": 0.0,
+        "early_stopping": False,
+        "max_iter": 3,
+        "batch_size": 40,
+    }
+    eager = _fit_quietly(SNNRegressor(**params), X, y)
+    compiled = _fit_quietly(SNNRegressor(**params, compile_step=True), X, y)
+    assert compiled.net_.module_.spec.embeddings == (21,)
+    shorter = _fit_quietly(SNNRegressor(**{**params, "max_iter": 1}), X, y)
+    trained = eager.net_.module_.embeddings[0].weight.detach()
+    assert not torch.equal(trained, shorter.net_.module_.embeddings[0].weight.detach())
+    np.testing.assert_allclose(compiled.loss_curve_, eager.loss_curve_, rtol=1e-4)
+    np.testing.assert_allclose(
+        compiled.net_.module_.embeddings[0].weight.detach(),
+        eager.net_.module_.embeddings[0].weight.detach(),
+        atol=1e-4,
     )
 
 
