@@ -6,11 +6,12 @@ import subprocess
 import sys
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from conftest import FAST
 
-from sklearn_snn import SNNClassifier, SNNRegressor
+from sklearn_snn import SNNClassifier, SNNRegressor, load, save
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 
@@ -117,3 +118,26 @@ def test_dask_workers_sharing_one_gpu_train_on_it(classification_data):
     np.testing.assert_allclose(
         models[0].predict_proba(X), alone.predict_proba(X), rtol=1e-4, atol=1e-6
     )
+
+
+@pytest.mark.parametrize("compile_step", [False, True])
+def test_a_table_with_categories_and_gaps_trains_on_cuda(compile_step, tmp_path):
+    rng = np.random.default_rng(0)
+    n = 400
+    X = pd.DataFrame(
+        {
+            "x": np.where(np.arange(n) % 7 == 0, np.nan, rng.normal(size=n)),
+            "city": [f"c{i % 20}" for i in range(n)],
+            "color": rng.choice(["red", "green", "blue"], n),
+        }
+    )
+    y = (X["x"].fillna(0) > 0).to_numpy() ^ (np.arange(n) % 20 < 10)
+    params = {**FAST, "device": "cuda", "compile_step": compile_step}
+    clf = SNNClassifier(**params).fit(X, y)
+    assert clf.net_.module_.spec.embeddings == (21,)
+    assert clf.net_.module_.embeddings[0].weight.is_cuda
+    proba = clf.predict_proba(X)
+    assert np.isfinite(proba).all()
+    save(clf, tmp_path / "model.snn")
+    on_cpu = load(tmp_path / "model.snn", device="cpu")
+    np.testing.assert_allclose(on_cpu.predict_proba(X), proba, atol=1e-4)
