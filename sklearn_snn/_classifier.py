@@ -4,6 +4,7 @@ from numbers import Real
 
 import numpy as np
 import torch
+from scipy.special import softmax
 from sklearn.base import ClassifierMixin
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
@@ -239,9 +240,7 @@ class SNNClassifier(ClassifierMixin, BaseSNN):
         return len(self.classes_)
 
     def _validation_stand_in(self, outputs, targets):
-        logits = outputs - outputs.max(axis=1, keepdims=True)
-        probabilities = np.exp(logits)
-        probabilities /= probabilities.sum(axis=1, keepdims=True)
+        probabilities = softmax(outputs, axis=1)
         return (
             ClassifierStandIn(self.classes_, probabilities),
             self.classes_[targets],

@@ -35,6 +35,8 @@ class Table:
             X = _as_2d_array(X)
         self.X = X
         self.n_rows, self.n_columns = X.shape
+        # fit reads each column twice, to learn its encoding and to encode it.
+        self._read = {}
 
     @property
     def is_frame(self):
@@ -88,6 +90,9 @@ class Table:
         ValueError
             If a column holds values that are not numbers, or infinity.
         """
+        key = ("numeric", tuple(columns), tuple(dtype))
+        if key in self._read:
+            return self._read[key]
         try:
             values = self._as_floats(columns, dtype)
         except ValueError as error:
@@ -102,6 +107,7 @@ class Table:
                 "or with NaN (a missing value, which is imputed), before fitting "
                 "or predicting."
             )
+        self._read[key] = values
         return values
 
     def _as_floats(self, columns, dtype):
@@ -159,6 +165,12 @@ class Table:
             If the column holds values that are not strings, numbers or
             booleans, or mixes these kinds.
         """
+        key = ("categories", j)
+        if key not in self._read:
+            self._read[key] = self._read_categories(j)
+        return self._read[key]
+
+    def _read_categories(self, j):
         if self.kind == "pandas":
             column = self.X.iloc[:, j]
             missing = column.isna().to_numpy()

@@ -187,10 +187,6 @@ class TableEncoding:
                 )
         return np.hstack(blocks + embedded)
 
-    def categorical_levels(self, feature_names):
-        """Return ``{column name: number of codes}`` of the categorical columns."""
-        return {str(feature_names[c.index]): c.n_codes for c in self.categorical}
-
 
 def fit_encoding(table, categorical_features, feature_names=None):
     """Learn how to encode a table, and warn about the columns it drops.
@@ -218,19 +214,15 @@ def fit_encoding(table, categorical_features, feature_names=None):
     categorical, dropped, by_number = [], [], []
     for j in np.flatnonzero(mask).tolist():
         column, numbers = _fit_categorical(table, j)
-        if (
-            numbers
-            and column is not _ALL_MISSING
-            and not (isinstance(column, CategoricalColumn) and not column.embedded)
-        ):
+        one_hot = isinstance(column, CategoricalColumn) and not column.embedded
+        if numbers and not one_hot:
             # Numbered levels too many to one-hot (or all rare) are most often
             # a measurement's values: their order and distances are what the
             # network sees, as a numeric column.
             by_number.append(j)
-            column = None
-        if isinstance(column, CategoricalColumn):
+        elif isinstance(column, CategoricalColumn):
             categorical.append(column)
-        elif not numbers or column is _ALL_MISSING:
+        else:
             dropped.append((j, column))
     numeric_positions = sorted(
         [j for j in range(table.n_columns) if not mask[j]] + by_number
