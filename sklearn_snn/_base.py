@@ -59,6 +59,8 @@ class BaseSNN(TableInputs, BaseEstimator):
         ],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "alpha": [Interval(Real, 0, None, closed="left")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
         "batch_size": [
             StrOptions({"auto"}),
             Interval(Integral, 1, None, closed="left"),
@@ -93,6 +95,10 @@ class BaseSNN(TableInputs, BaseEstimator):
     #: the fitted attributes of the targets, each with its kind for
     #: ``persistence``: ``'labels'``, ``'int'`` or ``'scaler'``.
     _fitted_target_attributes: dict
+
+    def _criterion_params(self):
+        """Return the keyword arguments of ``_criterion`` besides its reduction."""
+        return {}
 
     @abstractmethod
     def _encode_targets(self, y, sample_weight, reset):
@@ -232,6 +238,8 @@ class BaseSNN(TableInputs, BaseEstimator):
             batch_size=self._effective_batch_size(len(train)),
             learning_rate_init=self.learning_rate_init,
             alpha=self.alpha,
+            betas=(self.beta_1, self.beta_2),
+            criterion_params=self._criterion_params(),
             max_iter=1 if incremental else self.max_iter,
             warn_at_max_iter=not incremental,
             n_iter_no_change=self.n_iter_no_change,

@@ -14,7 +14,7 @@ from . import _defaults
 from ._base import BaseSNN
 from ._docstrings import fill_shared_sections
 from ._scoring import ClassifierStandIn
-from ._sklearn_compat import StrOptions, _fit_context
+from ._sklearn_compat import Interval, StrOptions, _fit_context
 from ._training import weighted_accuracy
 from ._validation import check_label_types
 
@@ -41,6 +41,12 @@ class SNNClassifier(ClassifierMixin, BaseSNN):
         A dict maps labels to weights (missing labels weigh 1); its keys must
         be labels of ``y``, of the same type (``{"1": 5}`` for string labels
         ``"1"``). ``'balanced'`` weighs classes inversely to their frequency.
+
+    label_smoothing : float, default=$label_smoothing
+        Share of each target's probability spread evenly over all classes in
+        the training loss, in [0, 1), as in
+        :class:`torch.nn.CrossEntropyLoss`; 0 trains on the labels as given.
+        The validation loss that early stopping watches is smoothed alike.
 
     Attributes
     ----------
@@ -75,6 +81,7 @@ class SNNClassifier(ClassifierMixin, BaseSNN):
     _parameter_constraints: dict = {
         **BaseSNN._parameter_constraints,
         "class_weight": [dict, StrOptions({"balanced"}), None],
+        "label_smoothing": [Interval(Real, 0, 1, closed="left")],
     }
 
     _criterion = torch.nn.CrossEntropyLoss
@@ -96,6 +103,8 @@ class SNNClassifier(ClassifierMixin, BaseSNN):
         feature_sparsity=_defaults.CLASSIFIER_FEATURE_SPARSITY,
         learning_rate_init=_defaults.LEARNING_RATE_INIT,
         alpha=_defaults.ALPHA,
+        beta_1=_defaults.BETA_1,
+        beta_2=_defaults.BETA_2,
         batch_size=_defaults.BATCH_SIZE,
         max_iter=_defaults.MAX_ITER,
         early_stopping=_defaults.EARLY_STOPPING,
@@ -111,6 +120,7 @@ class SNNClassifier(ClassifierMixin, BaseSNN):
         verbose=0,
         warm_start=False,
         class_weight=None,
+        label_smoothing=_defaults.LABEL_SMOOTHING,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.dropout = dropout
@@ -119,6 +129,8 @@ class SNNClassifier(ClassifierMixin, BaseSNN):
         self.feature_sparsity = feature_sparsity
         self.learning_rate_init = learning_rate_init
         self.alpha = alpha
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
         self.batch_size = batch_size
         self.max_iter = max_iter
         self.early_stopping = early_stopping
@@ -134,6 +146,10 @@ class SNNClassifier(ClassifierMixin, BaseSNN):
         self.verbose = verbose
         self.warm_start = warm_start
         self.class_weight = class_weight
+        self.label_smoothing = label_smoothing
+
+    def _criterion_params(self):
+        return {"label_smoothing": self.label_smoothing}
 
     def _encode_targets(self, y, sample_weight, reset, classes=None):
         y = column_or_1d(y, warn=True)

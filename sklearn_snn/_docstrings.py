@@ -3,7 +3,8 @@
 The estimators write ``$shared_parameters`` and ``$shared_attributes`` in
 their docstrings; :func:`fill_shared_sections` substitutes the text below, so
 the two classes document their common parameters from one source, and every
-documented default is the signature's, which takes it from ``_defaults``.
+documented default (``$name`` in either text) is the signature's, which takes
+it from ``_defaults``.
 """
 
 import inspect
@@ -69,6 +70,13 @@ learning_rate_init : float, default=$learning_rate_init
 
 alpha : float, default=$alpha
     Weight decay (decoupled L2 penalty) of AdamW.
+
+beta_1 : float, default=$beta_1
+    AdamW's decay rate of its running mean of the gradients, in [0, 1).
+
+beta_2 : float, default=$beta_2
+    AdamW's decay rate of its running mean of the squared gradients, in
+    [0, 1). Lower values adapt the step sizes faster.
 
 batch_size : int or 'auto', default=$batch_size
     Rows per mini-batch. ``'auto'`` uses ``min($auto_batch_size, n_samples)``.
@@ -257,6 +265,7 @@ def fill_shared_sections(cls):
         embedding_dim=_defaults.EMBEDDING_DIM,
     )
     cls.__doc__ = string.Template(cls.__doc__).substitute(
+        defaults,
         shared_parameters=_indented(parameters),
         shared_attributes=_indented(_SHARED_ATTRIBUTES),
     )

@@ -84,6 +84,8 @@ class SNNRegressor(RegressorMixin, BaseSNN):
         feature_sparsity=_defaults.REGRESSOR_FEATURE_SPARSITY,
         learning_rate_init=_defaults.LEARNING_RATE_INIT,
         alpha=_defaults.ALPHA,
+        beta_1=_defaults.BETA_1,
+        beta_2=_defaults.BETA_2,
         batch_size=_defaults.BATCH_SIZE,
         max_iter=_defaults.MAX_ITER,
         early_stopping=_defaults.EARLY_STOPPING,
@@ -106,6 +108,8 @@ class SNNRegressor(RegressorMixin, BaseSNN):
         self.feature_sparsity = feature_sparsity
         self.learning_rate_init = learning_rate_init
         self.alpha = alpha
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
         self.batch_size = batch_size
         self.max_iter = max_iter
         self.early_stopping = early_stopping

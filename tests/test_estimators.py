@@ -569,6 +569,8 @@ def test_non_numeric_X_is_refused(Estimator):
         ("learning_rate_init", 0.0),
         ("learning_rate_init", float("nan")),
         ("alpha", -1.0),
+        ("beta_1", 1.0),
+        ("beta_2", -0.1),
         ("batch_size", 0),
         ("batch_size", "big"),
         ("max_iter", 0),
@@ -587,6 +589,31 @@ def test_bad_parameters_raise_at_fit(Estimator, param, value, classification_dat
     model = Estimator(**FAST).set_params(**{param: value})
     with pytest.raises(ValueError, match=param if param != "device" else "device"):
         model.fit(X, y)
+
+
+@pytest.mark.parametrize("value", [1.0, -0.1])
+def test_bad_label_smoothing_raises(value, classification_data):
+    X, y = classification_data
+    with pytest.raises(ValueError, match="label_smoothing"):
+        SNNClassifier(**FAST, label_smoothing=value).fit(X, y)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_adam_betas_reach_the_optimizer(Estimator, classification_data):
+    X, y = classification_data
+    model = Estimator(**FAST, beta_1=0.8, beta_2=0.95).fit(X, y)
+    (group,) = model.net_.optimizer_.param_groups
+    assert group["betas"] == (0.8, 0.95)
+
+
+def test_label_smoothing_smooths_the_training_loss(classification_data):
+    X, y = classification_data
+    plain = SNNClassifier(**FAST).fit(X, y)
+    smoothed = SNNClassifier(**FAST, label_smoothing=0.2).fit(X, y)
+    assert smoothed.net_.criterion_.label_smoothing == 0.2
+    # Smoothed targets keep the loss away from zero, where plain labels let
+    # a separable training set go.
+    assert min(smoothed.loss_curve_) > min(plain.loss_curve_)
 
 
 def test_bad_class_weight_raises(classification_data):

@@ -2,7 +2,7 @@
 
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from sklearn.exceptions import ConvergenceWarning
@@ -33,6 +33,10 @@ class TrainingConfig:
         AdamW's learning rate.
     alpha : float
         AdamW's weight decay.
+    betas : tuple of float
+        AdamW's ``betas``.
+    criterion_params : dict
+        Keyword arguments of ``criterion`` besides its reduction.
     max_iter : int
         Epochs at most.
     warn_at_max_iter : bool
@@ -62,6 +66,8 @@ class TrainingConfig:
     min_steps_no_change: int
     tol: float
     verbose: int
+    betas: tuple = (0.9, 0.999)
+    criterion_params: dict = field(default_factory=dict)
     stop_on_score: bool = False
     precision: str = "float32"
     compile_step: bool = False
@@ -107,6 +113,10 @@ def _net_params(config, device):
     return {
         "lr": config.learning_rate_init,
         "optimizer__weight_decay": config.alpha,
+        "optimizer__betas": config.betas,
+        **{
+            f"criterion__{key}": value for key, value in config.criterion_params.items()
+        },
         "optimizer__fused": _uses_fused_optimizer(config.compile_step, device),
         "max_epochs": config.max_iter,
         "batch_size": config.batch_size,
