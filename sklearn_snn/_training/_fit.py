@@ -114,9 +114,6 @@ def _net_params(config, device):
         "lr": config.learning_rate_init,
         "optimizer__weight_decay": config.alpha,
         "optimizer__betas": config.betas,
-        **{
-            f"criterion__{key}": value for key, value in config.criterion_params.items()
-        },
         "optimizer__fused": _uses_fused_optimizer(config.compile_step, device),
         "max_epochs": config.max_iter,
         "batch_size": config.batch_size,
@@ -127,6 +124,12 @@ def _net_params(config, device):
         "feature_sparsity": config.feature_sparsity,
         "sparse_members": config.sparse_members,
         "callbacks": _callbacks(config),
+    }
+
+
+def _criterion_params(config):
+    return {
+        f"criterion__{key}": value for key, value in config.criterion_params.items()
     }
 
 
@@ -164,8 +167,11 @@ def fit_network(module, data, config, device, generators, net=None):
             train_split=None,
             device=device,
             **params,
+            **_criterion_params(config),
         )
     else:
+        # The criterion's parameters are not set again: skorch would build a
+        # new criterion, and with it a new optimizer, losing AdamW's state.
         net.set_params(**params)
         # skorch's set_params initializes the callbacks before it takes the
         # new list, so the new ones are initialized here.
