@@ -616,6 +616,13 @@ def test_label_smoothing_smooths_the_training_loss(classification_data):
     assert min(smoothed.loss_curve_) > min(plain.loss_curve_)
 
 
+def test_warm_start_takes_a_new_label_smoothing(classification_data):
+    X, y = classification_data
+    clf = SNNClassifier(**{**FAST, "max_iter": 2}, warm_start=True).fit(X, y)
+    clf.set_params(label_smoothing=0.3).fit(X, y)
+    assert clf.net_.criterion_.label_smoothing == 0.3
+
+
 def test_bad_class_weight_raises(classification_data):
     X, y = classification_data
     with pytest.raises(ValueError, match="class_weight"):

@@ -170,9 +170,11 @@ def fit_network(module, data, config, device, generators, net=None):
             **_criterion_params(config),
         )
     else:
-        # The criterion's parameters are not set again: skorch would build a
-        # new criterion, and with it a new optimizer, losing AdamW's state.
         net.set_params(**params)
+        # Set on the criterion itself: skorch's set_params would build a new
+        # criterion, and with it a new optimizer, losing AdamW's state.
+        for name, value in config.criterion_params.items():
+            setattr(net.criterion_, name, value)
         # skorch's set_params initializes the callbacks before it takes the
         # new list, so the new ones are initialized here.
         net.initialize_callbacks()
