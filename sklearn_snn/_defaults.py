@@ -46,11 +46,15 @@ N_ITER_NO_CHANGE = 20
 #: stops, so that on small datasets (an epoch of one or two batches) patience
 #: is not a handful of steps.
 MIN_STEPS_NO_CHANGE = 200
+N_LEARNING_RATE_DROPS = 0
 TOL = 1e-4
 DEVICE = "auto"
 PRECISION = "float32"
 COMPILE_STEP = False
 CATEGORICAL_FEATURES = "auto"
+INPUT_SCALING = "standard"
+#: Bound of the smooth clip with ``input_scaling='robust'``: RealMLP's 3.
+SMOOTH_CLIP = 3.0
 SCORING = "loss"
 #: A categorical level seen in fewer training rows than this is merged into
 #: one "rare" level: too few rows to learn its own effect from, and, one-hot,

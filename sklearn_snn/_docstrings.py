@@ -104,6 +104,15 @@ n_iter_no_change : int, default=$n_iter_no_change
     without improvement, so that on small datasets, where an epoch is one or two
     batches, patience is not a handful of steps.
 
+n_learning_rate_drops : int, default=$n_learning_rate_drops
+    Times that a stall of the monitored loss, by the rule of
+    ``n_iter_no_change``, divides the learning rate by 10 instead of ending
+    training: the weights of the best epoch so far are restored, and
+    training goes on from them at the lower rate with new patience, until a
+    stall with no drop left ends it (or ``max_iter``). A lower rate settles
+    into the minimum that the higher one kept stepping over, at the cost of
+    the epochs of another wait.
+
 tol : float, default=$tol
     Minimum decrease of the monitored loss (or increase of the ``scoring``
     score) that counts as an improvement.
@@ -137,6 +146,18 @@ categorical_features : 'auto', None or array-like, default=$categorical_features
     a numeric column, as a measurement's values are. A column whose levels are all
     rare, such as an identifier, is dropped with a warning. See
     :ref:`categorical-missing`.
+
+input_scaling : {'standard', 'robust'}, default=$input_scaling
+    How the numeric columns of ``X`` are brought to mean 0 and variance 1,
+    which the SELU fixed point needs. ``'standard'`` subtracts the mean and
+    divides by the standard deviation. ``'robust'`` first centers each
+    column on its median, divides it by its interquartile range (relative to
+    a standard normal's), and bends the result smoothly into
+    (-$smooth_clip, $smooth_clip) with ``z / sqrt(1 + (z / $smooth_clip)**2)``,
+    as RealMLP does, then standardizes: a heavy tail or an outlier then
+    neither shrinks the rest of its column nor reaches the network far
+    from zero. One-hot columns and missing indicators are 0/1 and are only
+    standardized. See :ref:`benchmarks`.
 
 device : str, default=$device
     Where to train: ``'auto'`` picks CUDA when available, else the CPU; any
@@ -263,6 +284,7 @@ def fill_shared_sections(cls):
         min_level_count=_defaults.MIN_LEVEL_COUNT,
         max_one_hot_levels=_defaults.MAX_ONE_HOT_LEVELS,
         embedding_dim=_defaults.EMBEDDING_DIM,
+        smooth_clip=_defaults.SMOOTH_CLIP,
     )
     cls.__doc__ = string.Template(cls.__doc__).substitute(
         defaults,

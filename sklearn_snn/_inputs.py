@@ -11,9 +11,15 @@ import torch
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted, check_X_y, validate_data
 
+from . import _defaults
 from ._columns import Table
 from ._encoding import fit_encoding, scale_binary_inputs
-from ._preprocessing import fit_scaler, standardize, standardize_tensor
+from ._preprocessing import (
+    fit_scaler,
+    fit_smooth_clipper,
+    standardize,
+    standardize_tensor,
+)
 from ._validation import prepare_X
 
 
@@ -33,10 +39,31 @@ class TableInputs:
         return self._table_encoding.encode(table)
 
     def _fit_scaler(self, X_encoded, sample_weight):
-        """Learn ``scaler_``, the standardization of the numeric inputs."""
+        """Learn ``scaler_``, the standardization of the numeric inputs.
+
+        With ``input_scaling='robust'``, ``clipper_`` first learns the robust
+        scaling of the numeric columns of ``X`` (not of their missing
+        indicators or one-hot columns, which are 0/1 already), and
+        ``scaler_`` standardizes what it returns.
+        """
+        self.clipper_ = None
+        if self.input_scaling == "robust":
+            n_columns = len(self._table_encoding.numeric)
+            self.clipper_ = fit_smooth_clipper(
+                X_encoded[:, :n_columns], sample_weight, _defaults.SMOOTH_CLIP
+            )
         n_numeric = self._table_encoding.n_numeric_inputs
-        self.scaler_ = fit_scaler(X_encoded[:, :n_numeric], sample_weight)
+        self.scaler_ = fit_scaler(self._clip(X_encoded)[:, :n_numeric], sample_weight)
         scale_binary_inputs(self.scaler_, self._table_encoding)
+
+    def _clip(self, X_encoded):
+        """Return ``X_encoded`` with the numeric columns through ``clipper_``."""
+        if getattr(self, "clipper_", None) is None:
+            return X_encoded
+        n_columns = len(self._table_encoding.numeric)
+        clipped = X_encoded.astype(np.float64)
+        clipped[:, :n_columns] = self.clipper_.transform(X_encoded[:, :n_columns])
+        return clipped
 
     def _check_X_y(self, X_encoded, y):
         """Validate the encoded inputs with ``y``, in scikit-learn's words."""
@@ -58,7 +85,7 @@ class TableInputs:
     def _standardize(self, X_encoded):
         """Standardize the numeric inputs; the embedded codes follow unchanged."""
         n_numeric = self._table_encoding.n_numeric_inputs
-        X_std = standardize(self.scaler_, X_encoded[:, :n_numeric])
+        X_std = standardize(self.scaler_, self._clip(X_encoded)[:, :n_numeric])
         if n_numeric == X_encoded.shape[1]:
             return X_std
         codes = X_encoded[:, n_numeric:].astype(np.float32)
@@ -67,7 +94,9 @@ class TableInputs:
     def _standardize_tensor(self, rows, device):
         """:meth:`_standardize` on ``device``, for ``predict_outputs``."""
         n_numeric = self._table_encoding.n_numeric_inputs
-        inputs = standardize_tensor(self.scaler_, rows[:, :n_numeric], device)
+        inputs = standardize_tensor(
+            self.scaler_, self._clip(rows)[:, :n_numeric], device
+        )
         if n_numeric == rows.shape[1]:
             return inputs
         codes = torch.as_tensor(rows[:, n_numeric:], device=device).float()

@@ -28,8 +28,9 @@ from ._network import NetworkSpec
 FORMAT_NAME = "sklearn-snn"
 #: Version of the file layout that ``save`` writes. Version 4 added the
 #: encoding of categorical and missing values (``fitted["encoding"]``) and
-#: the network's embeddings.
-FORMAT_VERSION = 4
+#: the network's embeddings; version 5 the robust scaling of the numeric
+#: columns (``fitted["clipper"]``, with ``input_scaling='robust'``).
+FORMAT_VERSION = 5
 #: Oldest version that ``load`` reads, the first that a release wrote; its
 #: files load with every column of ``X`` numeric, as they were fitted.
 OLDEST_FORMAT_VERSION = 3

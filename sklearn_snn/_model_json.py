@@ -16,6 +16,8 @@ from numbers import Integral
 import numpy as np
 from sklearn.preprocessing import StandardScaler
 
+from ._preprocessing import SmoothClipper
+
 #: Label dtypes that JSON lists round-trip: bool, int, uint, float, str, object.
 _LABEL_KINDS = "biufUO"
 
@@ -347,11 +349,50 @@ def _scaler_from_json(stored, what="scaler"):
     return scaler
 
 
+def _clipper_to_json(clipper):
+    if clipper is None:
+        return None
+    return {
+        "center": _array_to_json(clipper.center),
+        "scale": _array_to_json(clipper.scale),
+        "clip": float(clipper.clip),
+    }
+
+
+def _clipper_from_json(stored):
+    """Return the :class:`SmoothClipper` that :func:`_clipper_to_json` stored.
+
+    The centers must be finite and the scales and the clip finite and
+    positive, so that a damaged file cannot turn inputs into nan.
+    """
+    if stored is None:
+        return None
+    if not isinstance(stored, dict):
+        raise ValueError(f"clipper is {_kind(stored)}, not a JSON object")
+    center, scale = (
+        _array_from_json(stored[key], f"clipper {key}", "f", exact=False).astype(
+            np.float64
+        )
+        for key in ("center", "scale")
+    )
+    if len(center) != len(scale):
+        raise ValueError(f"clipper has {len(center)} centers and {len(scale)} scales")
+    if not np.isfinite(center).all():
+        raise ValueError("clipper center holds non-finite values")
+    if not (np.isfinite(scale).all() and (scale > 0).all()):
+        raise ValueError("clipper scale holds values that are not finite and positive")
+    clip = checked_number(stored["clip"], "clipper clip")
+    if not clip > 0:
+        raise ValueError(f"clipper clip is {clip}, not positive")
+    return SmoothClipper(center, scale, clip)
+
+
 def fitted_to_json(estimator):
     """Return a fitted estimator's state (scaling, targets, curves) as JSON."""
     fitted = {
         "n_features_in": int(estimator.n_features_in_),
         "scaler": _scaler_to_json(estimator.scaler_),
+        "clipper": _clipper_to_json(getattr(estimator, "clipper_", None)),
         "device": estimator.device_,
         "n_iter": int(estimator.n_iter_),
         "loss_curve": [float(v) for v in estimator.loss_curve_],
@@ -387,6 +428,8 @@ def fitted_from_json(estimator, fitted):
     estimator.n_features_in_ = checked_int(fitted["n_features_in"], "n_features_in", 1)
     # Its size is checked against the encoding's (persistence._check_consistent).
     estimator.scaler_ = _scaler_from_json(fitted["scaler"])
+    # Files before version 5 have no clipper: they were standardized only.
+    estimator.clipper_ = _clipper_from_json(fitted.get("clipper"))
     if "feature_names_in" in fitted:
         names = _array_from_json(fitted["feature_names_in"], "feature_names_in", "UO")
         if not all(isinstance(name, str) for name in names.tolist()):

@@ -91,9 +91,11 @@ class SNNRegressor(RegressorMixin, BaseSNN):
         early_stopping=_defaults.EARLY_STOPPING,
         validation_fraction=_defaults.VALIDATION_FRACTION,
         n_iter_no_change=_defaults.N_ITER_NO_CHANGE,
+        n_learning_rate_drops=_defaults.N_LEARNING_RATE_DROPS,
         tol=_defaults.TOL,
         scoring=_defaults.SCORING,
         categorical_features=_defaults.CATEGORICAL_FEATURES,
+        input_scaling=_defaults.INPUT_SCALING,
         device=_defaults.DEVICE,
         precision=_defaults.PRECISION,
         compile_step=_defaults.COMPILE_STEP,
@@ -115,9 +117,11 @@ class SNNRegressor(RegressorMixin, BaseSNN):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
+        self.n_learning_rate_drops = n_learning_rate_drops
         self.tol = tol
         self.scoring = scoring
         self.categorical_features = categorical_features
+        self.input_scaling = input_scaling
         self.device = device
         self.precision = precision
         self.compile_step = compile_step

@@ -367,6 +367,18 @@ def _check_consistent(estimator, spec):
         ),
         "n_outputs": (estimator._fitted_n_outputs(), spec.n_outputs, "the network"),
     }
+    robust = estimator.input_scaling == "robust"
+    if robust != (estimator.clipper_ is not None):
+        raise ValueError(
+            f"input_scaling is {estimator.input_scaling!r} but the file "
+            f"{'holds no' if robust else 'holds a'} clipper"
+        )
+    if robust:
+        sizes["clipper"] = (
+            len(estimator.clipper_.scale),
+            len(encoding.numeric),
+            "the encoding's numeric columns",
+        )
     for attribute, kind in estimator._fitted_target_attributes.items():
         if kind == "scaler":
             found = len(getattr(estimator, attribute).scale_)

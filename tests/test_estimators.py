@@ -20,7 +20,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_snn import SNNClassifier, SNNRegressor, _defaults, _predict
-from sklearn_snn._network import EnsembleLinear
+from sklearn_snn._network import EnsembleLinear, SELUNetwork
 
 ESTIMATORS = [SNNClassifier, SNNRegressor]
 
@@ -176,6 +176,82 @@ def test_early_stopping_restores_the_best_epoch(classification_data, monkeypatch
     assert len(valid_losses) - 1 - best == 5
     assert clf.best_validation_score_ == clf.validation_scores_[best]
     assert clf.n_iter_ < 200
+
+
+def test_a_learning_rate_drop_goes_on_from_the_best_epoch(
+    classification_data, monkeypatch
+):
+    monkeypatch.setattr(_defaults, "MIN_STEPS_NO_CHANGE", 0)
+    X, y = classification_data
+    clf = SNNClassifier(
+        hidden_layer_sizes=(64, 64),
+        n_estimators=1,
+        n_iter_no_change=5,
+        n_learning_rate_drops=1,
+        learning_rate_init=0.01,
+        max_iter=300,
+        tol=0.0,
+        random_state=0,
+    )
+    restores = []
+    load_state_dict = torch.nn.Module.load_state_dict
+
+    def recording_load(module, state, *args, **kwargs):
+        if isinstance(module, SELUNetwork):
+            restores.append(module)
+        return load_state_dict(module, state, *args, **kwargs)
+
+    monkeypatch.setattr(torch.nn.Module, "load_state_dict", recording_load)
+    clf.fit(X, y)
+    history = clf.net_.history
+    valid_losses, rates = history[:, "valid_loss"], history[:, "lr"]
+    # Five epochs after the best one at 0.01, the weights were restored and
+    # training went on at 0.001, until five epochs after the best of all.
+    drop = rates.index(0.001)
+    assert set(rates[:drop]) == {0.01}
+    assert set(rates[drop:]) == {0.001}
+    assert drop - 1 - int(np.argmin(valid_losses[:drop])) == 5
+    assert len(restores) == 2
+    best = int(np.argmin(valid_losses))
+    assert len(valid_losses) - 1 - best == 5
+    assert best >= drop
+    assert clf.best_validation_score_ == clf.validation_scores_[best]
+
+
+def test_a_warm_start_trains_at_learning_rate_init_again(classification_data):
+    X, y = classification_data
+    clf = SNNClassifier(
+        **{**FAST, "n_learning_rate_drops": 1, "max_iter": 300, "tol": 0.0}
+    ).fit(X, y)
+    assert clf.net_.optimizer_.param_groups[0]["lr"] < clf.learning_rate_init
+    clf.set_params(warm_start=True, n_learning_rate_drops=0, max_iter=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+    assert clf.net_.optimizer_.param_groups[0]["lr"] == clf.learning_rate_init
+    assert clf.net_.history[-1, "lr"] == clf.learning_rate_init
+
+
+def test_robust_input_scaling_bounds_what_reaches_the_network(rng):
+    X = np.c_[rng.lognormal(sigma=2.0, size=300), rng.normal(size=300)]
+    X[0, 1] = 1e6
+    y = (X[:, 1] > 0).astype(int)
+    inputs = {}
+    for scaling in ["standard", "robust"]:
+        clf = SNNClassifier(**FAST, input_scaling=scaling).fit(X, y)
+        rows = clf._validate_X_predict(X)
+        inputs[scaling] = clf._standardize(rows)
+        np.testing.assert_allclose(
+            clf._standardize_tensor(rows, "cpu").numpy(), inputs[scaling], atol=1e-6
+        )
+    assert clf.clipper_ is not None
+    np.testing.assert_allclose(inputs["robust"].std(axis=0), 1, rtol=1e-3)
+    # The outlier and the lognormal tail end within a few units of zero,
+    # where standardization sends them far out and squeezes the rest.
+    assert np.abs(inputs["robust"]).max() < 5
+    assert np.abs(inputs["standard"]).max() > 15
+    assert np.median(np.abs(inputs["robust"][:, 1])) > 0.5
+    assert np.median(np.abs(inputs["standard"][:, 1])) < 0.1
 
 
 def test_without_early_stopping_there_is_no_validation(classification_data):

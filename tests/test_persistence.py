@@ -130,6 +130,64 @@ def test_round_trip_of_columns_whose_variance_overflows(regression_data, tmp_pat
         )
 
 
+def test_round_trip_of_robust_input_scaling(regression_data, tmp_path):
+    X, y = regression_data
+    X = np.c_[X, np.r_[np.full(len(X) - 3, 1.0), 1e9, -1e9, np.nan]]
+    reg = SNNRegressor(**FAST, input_scaling="robust").fit(X, y)
+    save(reg, tmp_path / "m.snn")
+    loaded = load(tmp_path / "m.snn")
+    np.testing.assert_array_equal(loaded.predict(X), reg.predict(X))
+    for attr in ["center", "scale", "clip"]:
+        np.testing.assert_array_equal(
+            getattr(loaded.clipper_, attr), getattr(reg.clipper_, attr)
+        )
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"clipper": None}, "input_scaling is 'robust' but the file holds no clipper"),
+        ({"clipper": {"center": 1}}, "clipper center"),
+        ({"clip": -1.0}, "clipper clip is -1.0, not positive"),
+        ({"scale": [0.0]}, "clipper scale holds values that are not finite"),
+        ({"center": [0.0, 1.0]}, "clipper has 2 centers and 1 scales"),
+        (
+            {"center": [0.0, 1.0], "scale": [1.0, 1.0]},
+            "clipper has size 2, the encoding's numeric columns 1",
+        ),
+    ],
+)
+def test_damaged_clipper_is_refused(change, message, regression_data, tmp_path):
+    X, y = regression_data
+    reg = SNNRegressor(**FAST, input_scaling="robust").fit(X[:, :1], y)
+    save(reg, tmp_path / "m.snn")
+    metadata = _metadata(tmp_path / "m.snn")
+    fitted = metadata["fitted"]
+    if "clipper" in change:
+        fitted["clipper"] = change["clipper"]
+    else:
+        for key, value in change.items():
+            fitted["clipper"][key] = (
+                {"dtype": "<f8", "values": value} if isinstance(value, list) else value
+            )
+    _rewrite(tmp_path / "m.snn", metadata=metadata)
+    with pytest.raises(ValueError, match=message):
+        load(tmp_path / "m.snn")
+
+
+def test_standard_file_with_a_clipper_is_refused(saved_classifier, tmp_path):
+    path = saved_classifier[1]
+    metadata = _metadata(path)
+    metadata["fitted"]["clipper"] = {
+        "center": {"dtype": "<f8", "values": [0.0]},
+        "scale": {"dtype": "<f8", "values": [1.0]},
+        "clip": 3.0,
+    }
+    _rewrite(path, metadata=metadata)
+    with pytest.raises(ValueError, match="'standard' but the file holds a clipper"):
+        load(path)
+
+
 def test_loaded_model_can_be_warm_started(saved_classifier, classification_data):
     X, y = classification_data
     loaded = load(saved_classifier[1])
@@ -760,10 +818,11 @@ def _as_version_3(metadata):
     """Return the metadata as a release of format version 3 wrote it."""
     metadata = copy.deepcopy(metadata)
     metadata["format_version"] = 3
-    del metadata["fitted"]["encoding"]
+    for name in ["encoding", "clipper"]:
+        del metadata["fitted"][name]
     for name in ["embeddings", "embedding_dim"]:
         del metadata["network"][name]
-    for name in ["scoring", "categorical_features"]:
+    for name in ["scoring", "categorical_features", "input_scaling"]:
         del metadata["params"][name]
     return metadata
 

@@ -6,6 +6,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn_snn._preprocessing import (
     MAX_ABS_STANDARDIZED,
     fit_scaler,
+    fit_smooth_clipper,
     standardize,
     standardize_tensor,
 )
@@ -129,3 +130,51 @@ def test_standardize_tensor_takes_negative_strides(rng):
     scaler = fit_scaler(X[:, ::-1])
     on_device = standardize_tensor(scaler, X[::-1, ::-1], "cpu")
     np.testing.assert_array_equal(on_device.numpy(), standardize(scaler, X[::-1, ::-1]))
+
+
+def test_smooth_clipper_keeps_the_bulk_and_bounds_the_tail(rng):
+    X = rng.normal(loc=5, scale=2, size=(2000, 1))
+    X[:10] = 1e6
+    clipper = fit_smooth_clipper(X, clip=3.0)
+    np.testing.assert_allclose(clipper.center, 5, atol=0.2)
+    np.testing.assert_allclose(clipper.scale, 2, rtol=0.1)
+    Z = clipper.transform(X)
+    assert np.abs(Z).max() < 3.0
+    # Within a standard deviation of the median, the clip barely bends.
+    near = np.abs(X[:, 0] - 5) < 2
+    z = (X[near, 0] - clipper.center[0]) / clipper.scale[0]
+    np.testing.assert_allclose(Z[near, 0], z, rtol=0.06)
+
+
+def test_smooth_clipper_is_monotone_and_keeps_missing_values(rng):
+    X = np.sort(rng.lognormal(sigma=2, size=(300, 1)), axis=0)
+    X[5] = np.nan
+    Z = fit_smooth_clipper(X).transform(X)
+    assert np.isnan(Z[5, 0])
+    assert np.isnan(Z).sum() == 1
+    assert (np.diff(np.delete(Z[:, 0], 5)) >= 0).all()
+
+
+def test_smooth_clipper_falls_back_from_a_zero_quartile_range():
+    # Most values are 0: the quartiles coincide, and the deviation scales.
+    X = np.zeros((100, 2))
+    X[:10, 0] = 1.0
+    clipper = fit_smooth_clipper(X)
+    np.testing.assert_allclose(clipper.scale, [np.sqrt(0.1), 1.0])
+    np.testing.assert_array_equal(clipper.transform(X)[:, 1], 0)
+
+
+def test_smooth_clipper_weights_match_repeated_rows(rng):
+    X = rng.normal(size=(40, 2))
+    weights = rng.integers(0, 3, size=40)
+    weighted = fit_smooth_clipper(X, weights.astype(float))
+    repeated = fit_smooth_clipper(np.repeat(X, weights, axis=0))
+    np.testing.assert_allclose(weighted.center, repeated.center)
+    np.testing.assert_allclose(weighted.scale, repeated.scale)
+
+
+def test_smooth_clipper_takes_values_near_the_float64_limit():
+    X = np.array([[-1e308], [0.0], [1.0], [2.0], [1e308]])
+    Z = fit_smooth_clipper(X).transform(X)
+    assert np.isfinite(Z).all()
+    np.testing.assert_allclose(Z[[0, -1], 0], [-3.0, 3.0])

@@ -171,6 +171,13 @@ class EarlyStopping(Callback):
     the start of the next one, so that the epoch is logged first. The kept
     weights include the members that :class:`MemberSelection` kept.
 
+    With ``n_lr_drops``, the first stalls do not stop training: the kept
+    weights are restored, the learning rate is divided by ``lr_drop_factor``,
+    and patience starts again. A lower rate takes smaller, less noisy steps
+    from the best point found, which the validation loss often rewards
+    after the higher rate has stalled. Each epoch's learning rate is in the
+    history as ``lr``.
+
     Parameters
     ----------
     n_iter_no_change : int
@@ -184,6 +191,10 @@ class EarlyStopping(Callback):
     monitor : {'valid_loss', 'valid_score'}, default='valid_loss'
         What is watched with a validation set: the loss, lower is better,
         or the score, greater is better.
+    n_lr_drops : int, default=0
+        Stalls that drop the learning rate instead of stopping.
+    lr_drop_factor : float, default=10.0
+        What each drop divides the learning rate by.
 
     Attributes
     ----------
@@ -193,15 +204,25 @@ class EarlyStopping(Callback):
         Epochs completed in this fit.
     best_validation_score_ : float or None
         ``valid_score`` of the epoch whose weights are kept.
+    n_lr_drops_left_ : int
+        Drops of the learning rate still to come.
     """
 
     def __init__(
-        self, n_iter_no_change, tol, min_steps_no_change=0, monitor="valid_loss"
+        self,
+        n_iter_no_change,
+        tol,
+        min_steps_no_change=0,
+        monitor="valid_loss",
+        n_lr_drops=0,
+        lr_drop_factor=10.0,
     ):
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
         self.min_steps_no_change = min_steps_no_change
         self.monitor = monitor
+        self.n_lr_drops = n_lr_drops
+        self.lr_drop_factor = lr_drop_factor
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         """Reset the state of a fit."""
@@ -211,6 +232,7 @@ class EarlyStopping(Callback):
         self.best_validation_score_ = None
         self.n_stalled_ = 0
         self.steps_stalled_ = 0
+        self.n_lr_drops_left_ = self.n_lr_drops
         self.restore_state_ = _snapshot(net.module_)
 
     def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
@@ -222,6 +244,7 @@ class EarlyStopping(Callback):
     def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         """Keep the weights of an improved epoch, and decide whether to stop."""
         record = net.history[-1]
+        net.history.record("lr", net.optimizer_.param_groups[0]["lr"])
         self.n_epochs_ += 1
         if dataset_valid is None:
             monitored = record["train_loss"]
@@ -246,7 +269,23 @@ class EarlyStopping(Callback):
             self.n_stalled_ >= self.n_iter_no_change
             and self.steps_stalled_ >= self.min_steps_no_change
         ):
-            self.converged_ = True
+            if self.n_lr_drops_left_ > 0:
+                self._drop_learning_rate(net)
+            else:
+                self.converged_ = True
+
+    def _drop_learning_rate(self, net):
+        """Go back to the kept weights at a lower learning rate, with new patience."""
+        self.n_lr_drops_left_ -= 1
+        self.n_stalled_ = 0
+        self.steps_stalled_ = 0
+        state, kept_members = self.restore_state_
+        net.module_.load_state_dict(state)
+        net.module_.kept_members = kept_members
+        for group in net.optimizer_.param_groups:
+            group["lr"] /= self.lr_drop_factor
+        # A captured CUDA graph holds the old rate: the next step captures anew.
+        net.graph_step_ = None
 
     def on_train_end(self, net, X=None, y=None, **kwargs):
         """Restore the kept weights and members, and drop the copy."""

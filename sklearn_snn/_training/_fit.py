@@ -44,6 +44,9 @@ class TrainingConfig:
         ``partial_fit``'s single passes do not.
     n_iter_no_change, min_steps_no_change, tol
         Early stopping's patience (see :class:`EarlyStopping`).
+    n_lr_drops : int, default=0
+        Stalls that divide the learning rate by 10 instead of stopping (see
+        :class:`EarlyStopping`).
     verbose : int
         0 silent, 1 a line per epoch, 2 a progress bar too.
     stop_on_score : bool, default=False
@@ -68,6 +71,7 @@ class TrainingConfig:
     verbose: int
     betas: tuple = (0.9, 0.999)
     criterion_params: dict = field(default_factory=dict)
+    n_lr_drops: int = 0
     stop_on_score: bool = False
     precision: str = "float32"
     compile_step: bool = False
@@ -100,6 +104,7 @@ def _callbacks(config):
                 config.tol,
                 config.min_steps_no_change,
                 monitor="valid_score" if config.stop_on_score else "valid_loss",
+                n_lr_drops=config.n_lr_drops,
             ),
         ),
     ]

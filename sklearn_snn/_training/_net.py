@@ -255,7 +255,9 @@ class SNNNet(NeuralNet):
             members = (
                 slice(1, None, 2) if self.sparse_members == "alternate" else slice(None)
             )
-            self.module_.shrink_input_weights_(self.lr * self.feature_sparsity, members)
+            # The optimizer's rate, which early stopping may have dropped.
+            lr = self.optimizer_.param_groups[0]["lr"]
+            self.module_.shrink_input_weights_(lr * self.feature_sparsity, members)
         if self.use_compiled_step:
             # The compiled function and the graph reuse their output buffers.
             loss, y_pred = loss.clone(), y_pred.clone()
