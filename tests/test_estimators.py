@@ -156,19 +156,22 @@ def test_network_architecture_follows_the_parameters(classification_data):
     assert not any(isinstance(m, torch.nn.Dropout) for m in layers)
 
 
+#: Patience of exactly 5 epochs: with tol > 0 an improvement smaller than tol
+#: is not "best"; tol=0 makes the best epoch the argmin of the validation
+#: losses (with MIN_STEPS_NO_CHANGE set to 0).
+PATIENT = {
+    "hidden_layer_sizes": (64, 64),
+    "n_estimators": 1,
+    "n_iter_no_change": 5,
+    "tol": 0.0,
+    "random_state": 0,
+}
+
+
 def test_early_stopping_restores_the_best_epoch(classification_data, monkeypatch):
     monkeypatch.setattr(_defaults, "MIN_STEPS_NO_CHANGE", 0)
     X, y = classification_data
-    clf = SNNClassifier(
-        hidden_layer_sizes=(64, 64),
-        n_estimators=1,
-        n_iter_no_change=5,
-        max_iter=200,
-        # With tol > 0 an improvement smaller than tol is not "best"; tol=0
-        # makes the best epoch the argmin of the validation losses.
-        tol=0.0,
-        random_state=0,
-    ).fit(X, y)
+    clf = SNNClassifier(**PATIENT, max_iter=200).fit(X, y)
     history = clf.net_.history
     valid_losses = [row["valid_loss"] for row in history]
     best = int(np.argmin(valid_losses))
@@ -184,14 +187,7 @@ def test_a_learning_rate_drop_goes_on_from_the_best_epoch(
     monkeypatch.setattr(_defaults, "MIN_STEPS_NO_CHANGE", 0)
     X, y = classification_data
     clf = SNNClassifier(
-        hidden_layer_sizes=(64, 64),
-        n_estimators=1,
-        n_iter_no_change=5,
-        n_learning_rate_drops=1,
-        learning_rate_init=0.01,
-        max_iter=300,
-        tol=0.0,
-        random_state=0,
+        **PATIENT, n_learning_rate_drops=1, learning_rate_init=0.01, max_iter=300
     )
     restores = []
     load_state_dict = torch.nn.Module.load_state_dict

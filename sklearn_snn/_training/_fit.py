@@ -8,6 +8,7 @@ import torch
 from sklearn.exceptions import ConvergenceWarning
 from skorch.callbacks import ProgressBar
 
+from .. import _defaults
 from ._callbacks import (
     DivergenceGuard,
     EarlyStopping,
@@ -69,7 +70,7 @@ class TrainingConfig:
     min_steps_no_change: int
     tol: float
     verbose: int
-    betas: tuple = (0.9, 0.999)
+    betas: tuple = (_defaults.BETA_1, _defaults.BETA_2)
     criterion_params: dict = field(default_factory=dict)
     n_lr_drops: int = 0
     stop_on_score: bool = False
