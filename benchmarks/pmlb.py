@@ -473,6 +473,11 @@ def run_one(
                 row["score"] = r2_score(y_test, predicted)
         row["fit_time"] = fit_time
         row["predict_time"] = predict_time
+        # Epochs (the networks) or boosting rounds: a cost that, unlike the
+        # fit time, does not depend on the machine.
+        final = model[-1] if hasattr(model, "steps") else model
+        if hasattr(final, "n_iter_"):
+            row["n_iter"] = int(np.max(final.n_iter_))
     except Exception as exc:  # recorded, and the run goes on
         row["score"] = np.nan
         row["error"] = _error_text(exc)

@@ -46,7 +46,9 @@ N_ITER_NO_CHANGE = 20
 #: stops, so that on small datasets (an epoch of one or two batches) patience
 #: is not a handful of steps.
 MIN_STEPS_NO_CHANGE = 200
-N_LEARNING_RATE_DROPS = 0
+#: One drop of the learning rate, by 10, at the first stall: it raised the
+#: mean score in three of the four study groups and left the fourth level.
+N_LEARNING_RATE_DROPS = 1
 TOL = 1e-4
 DEVICE = "auto"
 PRECISION = "float32"
