@@ -453,9 +453,11 @@ def test_warm_start_refuses_a_changed_network(change, classification_data):
         clf.fit(X, y)
 
 
-def test_patience_lasts_at_least_min_steps_on_small_data(rng):
+@pytest.mark.parametrize("n_learning_rate_drops", [0, 1])
+def test_patience_lasts_at_least_min_steps_on_small_data(rng, n_learning_rate_drops):
     # 40 rows are one batch, so one optimizer step per epoch: 2 epochs of
-    # patience would be 2 steps; training waits for MIN_STEPS_NO_CHANGE steps.
+    # patience would be 2 steps; training waits for MIN_STEPS_NO_CHANGE steps,
+    # and after a drop of the learning rate as long again.
     X = rng.normal(size=(40, 3))
     y = X[:, 0] > 0
     clf = SNNClassifier(
@@ -463,8 +465,10 @@ def test_patience_lasts_at_least_min_steps_on_small_data(rng):
         early_stopping=False,
         tol=1e9,
         n_iter_no_change=2,
+        n_learning_rate_drops=n_learning_rate_drops,
     ).fit(X, y)
-    assert clf.n_iter_ == 1 + _defaults.MIN_STEPS_NO_CHANGE
+    waits = 1 + n_learning_rate_drops
+    assert clf.n_iter_ == 1 + waits * _defaults.MIN_STEPS_NO_CHANGE
 
 
 # --- Ensembles and weight centering -------------------------------------------------
