@@ -52,18 +52,22 @@ class TableInputs:
             self.clipper_ = fit_smooth_clipper(
                 X_encoded[:, :n_columns], sample_weight, _defaults.SMOOTH_CLIP
             )
-        n_numeric = self._table_encoding.n_numeric_inputs
-        self.scaler_ = fit_scaler(self._clip(X_encoded)[:, :n_numeric], sample_weight)
+        self.scaler_ = fit_scaler(self._scaled_inputs(X_encoded), sample_weight)
         scale_binary_inputs(self.scaler_, self._table_encoding)
 
-    def _clip(self, X_encoded):
-        """Return ``X_encoded`` with the numeric columns through ``clipper_``."""
+    def _scaled_inputs(self, X_encoded):
+        """Return the columns that ``scaler_`` standardizes.
+
+        They are the numeric columns, through ``clipper_`` where there is
+        one, then their missing indicators and the one-hot columns.
+        """
+        inputs = X_encoded[:, : self._table_encoding.n_numeric_inputs]
         if getattr(self, "clipper_", None) is None:
-            return X_encoded
+            return inputs
         n_columns = len(self._table_encoding.numeric)
-        clipped = X_encoded.astype(np.float64)
-        clipped[:, :n_columns] = self.clipper_.transform(X_encoded[:, :n_columns])
-        return clipped
+        inputs = inputs.astype(np.float64)
+        inputs[:, :n_columns] = self.clipper_.transform(inputs[:, :n_columns])
+        return inputs
 
     def _check_X_y(self, X_encoded, y):
         """Validate the encoded inputs with ``y``, in scikit-learn's words."""
@@ -85,7 +89,7 @@ class TableInputs:
     def _standardize(self, X_encoded):
         """Standardize the numeric inputs; the embedded codes follow unchanged."""
         n_numeric = self._table_encoding.n_numeric_inputs
-        X_std = standardize(self.scaler_, self._clip(X_encoded)[:, :n_numeric])
+        X_std = standardize(self.scaler_, self._scaled_inputs(X_encoded))
         if n_numeric == X_encoded.shape[1]:
             return X_std
         codes = X_encoded[:, n_numeric:].astype(np.float32)
@@ -94,9 +98,7 @@ class TableInputs:
     def _standardize_tensor(self, rows, device):
         """:meth:`_standardize` on ``device``, for ``predict_outputs``."""
         n_numeric = self._table_encoding.n_numeric_inputs
-        inputs = standardize_tensor(
-            self.scaler_, self._clip(rows)[:, :n_numeric], device
-        )
+        inputs = standardize_tensor(self.scaler_, self._scaled_inputs(rows), device)
         if n_numeric == rows.shape[1]:
             return inputs
         codes = torch.as_tensor(rows[:, n_numeric:], device=device).float()
