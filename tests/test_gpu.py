@@ -94,6 +94,31 @@ def test_warm_start_with_a_cuda_graph_captures_a_new_one(classification_data):
     assert np.isfinite(clf.loss_curve_).all()
 
 
+def test_a_cuda_graph_is_captured_again_at_the_lower_learning_rate(
+    classification_data,
+):
+    # The captured graph holds the learning rate as a constant. After a drop
+    # it must be captured again, or it would go on training at the old rate;
+    # without dropout and with full batches, the graphed fit follows the
+    # eager one before and after the drop.
+    X, y = classification_data
+    params = {
+        **{**FAST, "batch_size": 40, "max_iter": 200, "device": "cuda"},
+        "dropout": 0.0,
+        "early_stopping": False,
+        "tol": 1e9,
+        "n_iter_no_change": 2,
+        "n_learning_rate_drops": 1,
+    }
+    eager = SNNClassifier(**params).fit(X, y)
+    graphed = SNNClassifier(**params, compile_step=True).fit(X, y)
+    rates = graphed.net_.history[:, "lr"]
+    assert rates[0] == params["learning_rate_init"]
+    assert rates[-1] == pytest.approx(params["learning_rate_init"] / 10)
+    assert rates == eager.net_.history[:, "lr"]
+    np.testing.assert_allclose(graphed.loss_curve_, eager.loss_curve_, rtol=1e-3)
+
+
 def test_dask_workers_sharing_one_gpu_train_on_it(classification_data):
     # Several worker processes on one device, each fit with device='auto'
     # (as on a dask_cuda cluster, where CUDA_VISIBLE_DEVICES names the
