@@ -103,7 +103,10 @@ def test_a_cuda_graph_is_captured_again_at_the_lower_learning_rate(
     # eager one before and after the drop.
     X, y = classification_data
     params = {
-        **{**FAST, "batch_size": 40, "max_iter": 200, "device": "cuda"},
+        **FAST,
+        "batch_size": 40,
+        "max_iter": 200,
+        "device": "cuda",
         "dropout": 0.0,
         "early_stopping": False,
         "tol": 1e9,
