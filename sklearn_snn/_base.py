@@ -74,6 +74,7 @@ class BaseSNN(TableInputs, BaseEstimator):
         "scoring": [str, callable],
         "categorical_features": ["array-like", StrOptions({"auto"}), None],
         "input_scaling": [StrOptions({"standard", "robust"})],
+        "numerical_embedding": [StrOptions({"periodic"}), None],
         "device": [str],
         "precision": [StrOptions({"float32", "bf16"})],
         "compile_step": ["boolean"],
@@ -264,6 +265,7 @@ class BaseSNN(TableInputs, BaseEstimator):
             output_init=self._output_init,
             embeddings=self._table_encoding.embeddings,
             embedding_dim=_defaults.EMBEDDING_DIM,
+            periodic_features=self._n_periodic_features(),
         )
         if warm:
             self._check_warm_start(spec)
@@ -338,6 +340,12 @@ class BaseSNN(TableInputs, BaseEstimator):
             )
         return tuple(int(s) for s in sizes)
 
+    def _n_periodic_features(self):
+        """Return how many inputs (the numeric columns) are embedded periodically."""
+        if self.numerical_embedding == "periodic":
+            return len(self._table_encoding.numeric)
+        return 0
+
     def _check_warm_start(self, spec):
         previous = self.net_.module_.spec
         if previous != spec:
@@ -345,6 +353,7 @@ class BaseSNN(TableInputs, BaseEstimator):
                 f"{name} from {getattr(previous, name)!r} to {getattr(spec, name)!r}"
                 for name in ("n_features", "hidden_layer_sizes", "n_outputs")
                 + ("dropout", "n_estimators", "embeddings", "embedding_dim")
+                + ("periodic_features",)
                 if getattr(previous, name) != getattr(spec, name)
             )
             raise ValueError(

@@ -67,6 +67,13 @@ MIN_LEVEL_COUNT = 10
 MAX_ONE_HOT_LEVELS = 16
 #: Width of each embedded column's learned embedding.
 EMBEDDING_DIM = 8
+NUMERICAL_EMBEDDING = None
+#: The periodic embedding of numeric columns (``numerical_embedding=
+#: 'periodic'``) follows RealMLP's PBLD: 16 waves an input, mixed into 3
+#: features, with initial frequencies of standard deviation 0.1.
+PERIODIC_FREQUENCIES = 16
+PERIODIC_DIM = 3
+PERIODIC_SIGMA = 0.1
 #: Standardized one-hot columns stay within this many standard units (see
 #: ``_encoding.scale_binary_inputs``).
 MAX_INDICATOR_STANDARDIZED = 3.0

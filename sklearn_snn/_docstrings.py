@@ -160,6 +160,17 @@ input_scaling : {'standard', 'robust'}, default=$input_scaling
     from zero. One-hot columns and missing indicators are 0/1 and are only
     standardized. See :ref:`benchmarks`.
 
+numerical_embedding : {'periodic'} or None, default=$numerical_embedding
+    How the numeric columns, once scaled, reach the first hidden layer.
+    None passes each as one input. ``'periodic'`` passes it together with
+    $periodic_dim learned features of it, each a mix of $periodic_frequencies
+    waves ``cos(2 pi f x + b)`` of learned frequency and phase (RealMLP's
+    PBLD embedding), centered and scaled so that the first layer's inputs
+    stay near mean 0 and variance 1: the network can then fit a sharp or
+    periodic effect of one column without spending its hidden units on it.
+    One-hot columns, missing indicators and embedded columns are not
+    embedded this way. See :ref:`benchmarks`.
+
 device : str, default=$device
     Where to train: ``'auto'`` picks CUDA when available, else the CPU; any
     torch device string (``'cpu'``, ``'cuda'``, ``'cuda:1'``) is accepted.
@@ -285,6 +296,8 @@ def fill_shared_sections(cls):
         min_level_count=_defaults.MIN_LEVEL_COUNT,
         max_one_hot_levels=_defaults.MAX_ONE_HOT_LEVELS,
         embedding_dim=_defaults.EMBEDDING_DIM,
+        periodic_frequencies=_defaults.PERIODIC_FREQUENCIES,
+        periodic_dim=_defaults.PERIODIC_DIM,
         smooth_clip=_defaults.SMOOTH_CLIP,
     )
     cls.__doc__ = string.Template(cls.__doc__).substitute(

@@ -29,13 +29,17 @@ FORMAT_NAME = "sklearn-snn"
 #: Version of the file layout that ``save`` writes. Version 4 added the
 #: encoding of categorical and missing values (``fitted["encoding"]``) and
 #: the network's embeddings; version 5 the robust scaling of the numeric
-#: columns (``fitted["clipper"]``, with ``input_scaling='robust'``).
-FORMAT_VERSION = 5
+#: columns (``fitted["clipper"]``, with ``input_scaling='robust'``); version
+#: 6 the periodic embedding of the numeric columns
+#: (``numerical_embedding='periodic'``).
+FORMAT_VERSION = 6
 #: Oldest version that ``load`` reads, the first that a release wrote; its
 #: files load with every column of ``X`` numeric, as they were fitted.
 OLDEST_FORMAT_VERSION = 3
 #: The first version whose files hold the encoding and the embeddings.
 ENCODING_VERSION = 4
+#: The first version whose files may hold a periodic embedding.
+PERIODIC_VERSION = 6
 
 #: Largest ``metadata.json`` that ``load`` reads: about 100 bytes a feature
 #: hold models of up to 80,000 features (the levels of categorical columns
@@ -309,6 +313,9 @@ def _network_to_json(module):
         "n_estimators": int(spec.n_estimators),
         "embeddings": [int(n_codes) for n_codes in spec.embeddings],
         "embedding_dim": int(spec.embedding_dim),
+        "periodic_features": int(spec.periodic_features),
+        "periodic_frequencies": int(spec.periodic_frequencies),
+        "periodic_dim": int(spec.periodic_dim),
         "kept_members": (
             None
             if module.kept_members is None
@@ -320,7 +327,8 @@ def _network_to_json(module):
 def _network_spec(stored, estimator, version):
     """Return the NetworkSpec that the metadata declares, checked but not built.
 
-    Files older than ``ENCODING_VERSION`` declare no embeddings.
+    Files older than ``ENCODING_VERSION`` declare no embeddings, and files
+    older than ``PERIODIC_VERSION`` no periodic embedding.
     """
     if not isinstance(stored, dict):
         raise ValueError(f"network is {type(stored).__name__}, not a JSON object")
@@ -356,7 +364,23 @@ def _network_spec(stored, estimator, version):
         embedding_dim=checked_int(stored["embedding_dim"], "network embedding_dim", 1)
         if has_embeddings
         else _defaults.EMBEDDING_DIM,
+        **_periodic_spec(stored, version),
     )
+
+
+def _periodic_spec(stored, version):
+    """Return the periodic embedding's fields of a NetworkSpec, checked."""
+    if version < PERIODIC_VERSION:
+        return {}
+    return {
+        "periodic_features": checked_int(
+            stored["periodic_features"], "network periodic_features", 0
+        ),
+        "periodic_frequencies": checked_int(
+            stored["periodic_frequencies"], "network periodic_frequencies", 1
+        ),
+        "periodic_dim": checked_int(stored["periodic_dim"], "network periodic_dim", 1),
+    }
 
 
 def _check_buildable(n_estimators, n_hidden_layers, n_embeddings=0):
@@ -382,7 +406,8 @@ def _check_buildable(n_estimators, n_hidden_layers, n_embeddings=0):
 def _weight_shapes(spec):
     """Return ``{name: shape}`` of ``SELUNetwork(spec)``'s weights, without building it.
 
-    Each embedded column has a table of a row per code. Each hidden layer is
+    Each embedded column has a table of a row per code; the periodic
+    embedding, if any, has its four tensors. Each hidden layer is
     Linear, SELU and, with dropout, AlphaDropout, so the linear layers are
     every third or every second module of ``hidden``.
     """
@@ -390,6 +415,16 @@ def _weight_shapes(spec):
         f"embeddings.{i}.weight": (n_codes, spec.embedding_dim)
         for i, n_codes in enumerate(spec.embeddings)
     }
+    if spec.periodic_features:
+        waves = (spec.periodic_features, 1, spec.periodic_frequencies)
+        shapes["periodic.frequency"] = waves
+        shapes["periodic.phase"] = waves
+        shapes["periodic.weight"] = (
+            spec.periodic_features,
+            spec.periodic_frequencies,
+            spec.periodic_dim,
+        )
+        shapes["periodic.bias"] = (spec.periodic_features, 1, spec.periodic_dim)
     step = 3 if spec.dropout > 0 else 2
     fan_in = spec.n_first_layer_inputs
     for index, width in enumerate(spec.hidden_layer_sizes):

@@ -17,7 +17,9 @@ last input columns (``NetworkSpec.embeddings``). Each is looked up in an
 embedding table, ``N(0, 1)`` at initialization like a standardized input, and
 the embeddings join the other inputs of the first layer. Code 0, the rare and
 unknown level, starts at 0, the mean of the others. The tables are shared by
-the members.
+the members. The numeric columns, first among the inputs, can also enter
+through a periodic embedding (``NetworkSpec.periodic_features``, see
+:mod:`._periodic`), shared by the members too.
 
 ``n_estimators`` independent networks of the same shape are held as one
 module whose linear layers are batched matrix products, so that an ensemble
@@ -31,6 +33,8 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
+from . import _defaults
+from ._periodic import PeriodicEmbedding
 from ._selu import alpha_dropout, hashed_alpha_dropout, selu_alpha_dropout
 
 
@@ -141,6 +145,17 @@ class NetworkSpec:
         are the last ``len(embeddings)`` of the ``n_features`` inputs.
     embedding_dim : int, default=8
         Width of each column's embedding.
+    periodic_features : int, default=0
+        Number of leading inputs, the numeric columns, that also enter
+        through a :class:`PeriodicEmbedding`; 0 for none.
+    periodic_frequencies : int, default=16
+        Waves per input of the periodic embedding.
+    periodic_dim : int, default=3
+        Learned features per input of the periodic embedding.
+    periodic_sigma : float, default=0.1
+        Standard deviation of the periodic embedding's initial frequencies.
+        It matters only at initialization, so it does not take part in
+        comparisons.
     """
 
     n_features: int
@@ -152,12 +167,21 @@ class NetworkSpec:
     output_init: str = field(default="lecun", compare=False)
     embeddings: tuple = ()
     embedding_dim: int = 8
+    periodic_features: int = 0
+    periodic_frequencies: int = _defaults.PERIODIC_FREQUENCIES
+    periodic_dim: int = _defaults.PERIODIC_DIM
+    periodic_sigma: float = field(default=_defaults.PERIODIC_SIGMA, compare=False)
 
     @property
     def n_first_layer_inputs(self):
-        """Inputs of the first hidden layer: features, each code embedded."""
+        """Inputs of the first hidden layer: features, codes and periodic features."""
         n_codes = len(self.embeddings)
-        return self.n_features - n_codes + n_codes * self.embedding_dim
+        return (
+            self.n_features
+            - n_codes
+            + n_codes * self.embedding_dim
+            + self.periodic_features * self.periodic_dim
+        )
 
 
 class SELUNetwork(nn.Module):
@@ -190,6 +214,17 @@ class SELUNetwork(nn.Module):
             for embedding in self.embeddings:
                 embedding.weight.normal_(generator=generator)
                 embedding.weight[0] = 0
+        self.periodic = (
+            PeriodicEmbedding(
+                spec.periodic_features,
+                spec.periodic_frequencies,
+                spec.periodic_dim,
+                spec.periodic_sigma,
+                generator,
+            )
+            if spec.periodic_features
+            else None
+        )
         layers = []
         fan_in = spec.n_first_layer_inputs
         for width in spec.hidden_layer_sizes:
@@ -238,16 +273,20 @@ class SELUNetwork(nn.Module):
         return self.output(X)
 
     def _embed(self, X):
-        """Replace the code columns of ``X`` by their embeddings."""
-        if not self.embeddings:
+        """Replace the code columns of ``X`` by their embeddings.
+
+        The periodic features of the numeric columns, if any, come after the
+        standardized columns and before the embedded codes.
+        """
+        if not self.embeddings and self.periodic is None:
             return X
         n_dense = X.shape[-1] - len(self.embeddings)
+        blocks = [X[:, :n_dense]]
+        if self.periodic is not None:
+            blocks.append(self.periodic(X[:, : self.spec.periodic_features]))
         codes = X[:, n_dense:].long()
-        return torch.cat(
-            [X[:, :n_dense]]
-            + [table(codes[:, i]) for i, table in enumerate(self.embeddings)],
-            dim=1,
-        )
+        blocks += [table(codes[:, i]) for i, table in enumerate(self.embeddings)]
+        return torch.cat(blocks, dim=1)
 
     def _hashes_dropout(self, X):
         """Whether AlphaDropout's masks come from a hash of a seed per layer.

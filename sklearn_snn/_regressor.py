@@ -96,6 +96,7 @@ class SNNRegressor(RegressorMixin, BaseSNN):
         scoring=_defaults.SCORING,
         categorical_features=_defaults.CATEGORICAL_FEATURES,
         input_scaling=_defaults.INPUT_SCALING,
+        numerical_embedding=_defaults.NUMERICAL_EMBEDDING,
         device=_defaults.DEVICE,
         precision=_defaults.PRECISION,
         compile_step=_defaults.COMPILE_STEP,
@@ -122,6 +123,7 @@ class SNNRegressor(RegressorMixin, BaseSNN):
         self.scoring = scoring
         self.categorical_features = categorical_features
         self.input_scaling = input_scaling
+        self.numerical_embedding = numerical_embedding
         self.device = device
         self.precision = precision
         self.compile_step = compile_step

@@ -35,6 +35,7 @@ from ._model_archive import (
     FORMAT_NAME,
     FORMAT_VERSION,
     MAX_METADATA_BYTES,
+    PERIODIC_VERSION,
     _check_buildable,
     _describe,
     _member_indices,
@@ -309,11 +310,15 @@ def _read_model(file, path):
         infos = _members(archive, path, file_size)
         metadata = _read_metadata(archive, infos[_METADATA], path)
         estimator = _ESTIMATORS[metadata["estimator"]]()
-        estimator.set_params(**params_from_json(metadata["params"]))
+        version = metadata["format_version"]
+        params = params_from_json(metadata["params"])
+        if version < PERIODIC_VERSION:
+            # Older networks had none, whatever today's default.
+            params.setdefault("numerical_embedding", None)
+        estimator.set_params(**params)
         # What fit checks, so that the next fit of the loaded model can run.
         estimator._validate_params()
         estimator._check_hidden_layer_sizes()
-        version = metadata["format_version"]
         spec = _network_spec(metadata["network"], estimator, version)
         fitted = metadata["fitted"]
         fitted_from_json(estimator, fitted)
@@ -389,6 +394,13 @@ def _check_consistent(estimator, spec):
     for name, (found, expected, against) in sizes.items():
         if found != expected:
             raise ValueError(f"{name} has size {found}, {against} {expected}")
+    n_periodic = estimator._n_periodic_features()
+    if spec.periodic_features != n_periodic:
+        raise ValueError(
+            f"network periodic_features is {spec.periodic_features}, but "
+            f"numerical_embedding={estimator.numerical_embedding!r} with "
+            f"{len(encoding.numeric)} numeric columns makes it {n_periodic}"
+        )
     if spec.embeddings != encoding.embeddings:
         raise ValueError(
             f"network embeddings {_short(list(spec.embeddings))} are not the "

@@ -11,7 +11,7 @@ from palmerpenguins import load_penguins
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, cross_val_score
 
-from sklearn_snn import SNNClassifier, SNNRegressor, _defaults
+from sklearn_snn import SNNClassifier, SNNRegressor, _defaults, load, save
 from sklearn_snn._columns import Table
 from sklearn_snn._encoding import fit_encoding
 
@@ -213,6 +213,20 @@ def test_few_levels_are_one_hot_and_many_are_embedded(rng):
     # num, count, their 2 indicators, color (4 levels: 4 columns), flag (1), city.
     assert spec.n_features == 2 + 2 + 4 + 1 + 1
     assert clf.scaler_.mean_.shape == (9,)
+
+
+def test_periodic_embedding_takes_the_numeric_columns_only(rng, tmp_path):
+    frame = _table(rng)
+    clf = SNNClassifier(**TINY, numerical_embedding="periodic").fit(
+        frame, _target(frame)
+    )
+    spec = clf.net_.module_.spec
+    # num and count; not their indicators, the one-hot columns or city.
+    assert spec.periodic_features == 2
+    assert spec.n_first_layer_inputs == 10 - 1 + 2 * spec.periodic_dim + 8
+    save(clf, tmp_path / "m.snn")
+    loaded = load(tmp_path / "m.snn")
+    np.testing.assert_array_equal(loaded.predict_proba(frame), clf.predict_proba(frame))
 
 
 def test_one_hot_and_indicator_inputs_stay_near_unit_scale(rng):

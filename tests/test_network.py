@@ -226,3 +226,27 @@ def test_compiled_cpu_training_fuses_selu_and_alpha_dropout(monkeypatch):
     compiled_eval = torch.compile(net.member_outputs, options=options)(X)
     assert calls == []
     torch.testing.assert_close(compiled_eval, net.member_outputs(X))
+
+
+def test_periodic_features_join_the_numeric_columns_before_the_codes():
+    spec = NetworkSpec(
+        5, (8,), 1, 0.0, embeddings=(4,), embedding_dim=2, periodic_features=3
+    )
+    net = SELUNetwork(spec)
+    assert spec.n_first_layer_inputs == 4 + 3 * spec.periodic_dim + 2
+    assert net.hidden[0].weight.shape[-1] == spec.n_first_layer_inputs
+    X = torch.cat([torch.randn(6, 4), torch.randint(0, 4, (6, 1)).float()], dim=1)
+    inputs = net._embed(X)
+    torch.testing.assert_close(inputs[:, :4], X[:, :4])
+    torch.testing.assert_close(inputs[:, 4:-2], net.periodic(X[:, :3]))
+    torch.testing.assert_close(inputs[:, -2:], net.embeddings[0](X[:, 4].long()))
+
+
+def test_periodic_embedding_keeps_the_activations_self_normalized():
+    torch.manual_seed(0)
+    spec = NetworkSpec(32, (256,) * 8, 1, 0.0, periodic_features=32)
+    net = SELUNetwork(spec).eval()
+    with torch.no_grad():
+        out = net.hidden(net._embed(torch.randn(4096, 32)))
+    assert abs(out.mean().item()) < 0.15
+    assert out.var().item() == pytest.approx(1.0, abs=0.25)

@@ -675,6 +675,9 @@ def test_save_refuses_a_file_that_load_would_refuse(tiny_file, tmp_path, monkeyp
         NetworkSpec(7, (4, 6, 3), 2, 0.05, 1),
         NetworkSpec(7, (4, 6, 3), 1, 0.0, 3),
         NetworkSpec(7, (4,), 2, 0.05, 2, embeddings=(20, 3), embedding_dim=5),
+        NetworkSpec(
+            7, (4,), 2, 0.05, 2, embeddings=(9,), periodic_features=4, periodic_dim=2
+        ),
     ],
 )
 def test_weight_shapes_are_those_of_the_network(spec):
@@ -814,13 +817,16 @@ def test_categorical_levels_count_towards_the_metadata_bound(
     assert not (tmp_path / "long.snn").exists()
 
 
+_PERIODIC_FIELDS = ["periodic_features", "periodic_frequencies", "periodic_dim"]
+
+
 def _as_version_3(metadata):
     """Return the metadata as a release of format version 3 wrote it."""
     metadata = copy.deepcopy(metadata)
     metadata["format_version"] = 3
     for name in ["encoding", "clipper"]:
         del metadata["fitted"][name]
-    for name in ["embeddings", "embedding_dim"]:
+    for name in ["embeddings", "embedding_dim"] + _PERIODIC_FIELDS:
         del metadata["network"][name]
     for name in ["scoring", "categorical_features", "input_scaling"]:
         del metadata["params"][name]
@@ -852,3 +858,46 @@ def test_format_version_4_files_must_hold_the_encoding(tiny_path, built_networks
     with pytest.raises(ValueError, match="a field is missing .*'encoding'"):
         load(tiny_path)
     assert built_networks == []
+
+
+def test_periodic_embedding_round_trip(regression_data, tmp_path):
+    X, y = regression_data
+    reg = SNNRegressor(**FAST, numerical_embedding="periodic").fit(X, y)
+    save(reg, tmp_path / "m.snn")
+    loaded = load(tmp_path / "m.snn")
+    assert loaded.net_.module_.spec == reg.net_.module_.spec
+    assert loaded.net_.module_.spec.periodic_features == X.shape[1]
+    np.testing.assert_array_equal(loaded.predict(X), reg.predict(X))
+
+
+def test_periodic_features_that_disagree_with_the_parameters_are_refused(
+    tiny_path, built_networks
+):
+    metadata = _metadata(tiny_path)
+    metadata["network"]["periodic_features"] = 2
+    _rewrite(tiny_path, metadata=metadata)
+    with pytest.raises(
+        ValueError,
+        match="periodic_features is 2, but numerical_embedding=None with 5 numeric",
+    ):
+        load(tiny_path)
+    assert built_networks == []
+
+
+def test_format_version_5_files_load_without_a_periodic_embedding(
+    tiny_file, tiny_path, monkeypatch
+):
+    # Whatever the default of numerical_embedding, a file written before the
+    # periodic embedding existed holds a network without one.
+    clf, X, _, _ = tiny_file
+    metadata = _metadata(tiny_path)
+    metadata["format_version"] = 5
+    for name in _PERIODIC_FIELDS:
+        del metadata["network"][name]
+    del metadata["params"]["numerical_embedding"]
+    _rewrite(tiny_path, metadata=metadata)
+    defaults = SNNClassifier.__init__.__kwdefaults__
+    monkeypatch.setitem(defaults, "numerical_embedding", "periodic")
+    loaded = load(tiny_path)
+    assert loaded.numerical_embedding is None
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
