@@ -22,7 +22,7 @@ import torch
 
 from . import _defaults
 from ._model_json import checked_int, checked_number, scalar
-from ._network import NetworkSpec
+from ._network_spec import NetworkSpec
 
 #: Name written in every file, so that other zip archives are refused.
 FORMAT_NAME = "sklearn-snn"

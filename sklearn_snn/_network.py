@@ -28,14 +28,16 @@ batches; their initializations and dropout masks differ.
 """
 
 import math
-from dataclasses import dataclass, field
 
 import torch
 from torch import nn
 
-from . import _defaults
+from ._network_spec import NetworkSpec
 from ._periodic import PeriodicEmbedding
 from ._selu import alpha_dropout, hashed_alpha_dropout, selu_alpha_dropout
+
+# NetworkSpec is named here too: a network and its spec go together.
+__all__ = ["EnsembleLinear", "NetworkSpec", "SELUNetwork", "lecun_normal_"]
 
 
 def lecun_normal_(weight, generator=None):
@@ -111,76 +113,6 @@ class EnsembleLinear(nn.Module):
             self.bias.unsqueeze(1),
             X.expand(self.weight.shape[0], *X.shape[-2:]),
             self.weight.transpose(1, 2),
-        )
-
-
-@dataclass(frozen=True)
-class NetworkSpec:
-    """The architecture of a :class:`SELUNetwork`.
-
-    Parameters
-    ----------
-    n_features : int
-        Number of input features.
-    hidden_layer_sizes : tuple of int
-        Width of each hidden layer.
-    n_outputs : int
-        Number of outputs (logits for a classifier, targets for a regressor).
-    dropout : float
-        AlphaDropout rate after each hidden layer; 0 disables it.
-    n_estimators : int, default=1
-        Number of independent networks trained together.
-    combine : {'outputs', 'probabilities'}, default='outputs'
-        How :meth:`SELUNetwork.forward` combines the members: the mean of
-        their outputs (regression), or the log of the mean of their softmax
-        probabilities (classification; a softmax of the result gives the
-        mean).
-    output_init : {'lecun', 'zero'}, default='lecun'
-        Initial weights of the output layer: LeCun-normal like the hidden
-        layers, or zero, so that the untrained network outputs 0. It matters
-        only at initialization, so two specs that differ only in it compare
-        equal.
-    embeddings : tuple of int, default=()
-        Number of codes of each embedded categorical column. These columns
-        are the last ``len(embeddings)`` of the ``n_features`` inputs.
-    embedding_dim : int, default=8
-        Width of each column's embedding.
-    periodic_features : int, default=0
-        Number of leading inputs, the numeric columns, that also enter
-        through a :class:`PeriodicEmbedding`; 0 for none.
-    periodic_frequencies : int, default=16
-        Waves per input of the periodic embedding.
-    periodic_dim : int, default=3
-        Learned features per input of the periodic embedding.
-    periodic_sigma : float, default=0.1
-        Standard deviation of the periodic embedding's initial frequencies.
-        It matters only at initialization, so it does not take part in
-        comparisons.
-    """
-
-    n_features: int
-    hidden_layer_sizes: tuple
-    n_outputs: int
-    dropout: float
-    n_estimators: int = 1
-    combine: str = "outputs"
-    output_init: str = field(default="lecun", compare=False)
-    embeddings: tuple = ()
-    embedding_dim: int = 8
-    periodic_features: int = 0
-    periodic_frequencies: int = _defaults.PERIODIC_FREQUENCIES
-    periodic_dim: int = _defaults.PERIODIC_DIM
-    periodic_sigma: float = field(default=_defaults.PERIODIC_SIGMA, compare=False)
-
-    @property
-    def n_first_layer_inputs(self):
-        """Inputs of the first hidden layer: features, codes and periodic features."""
-        n_codes = len(self.embeddings)
-        return (
-            self.n_features
-            - n_codes
-            + n_codes * self.embedding_dim
-            + self.periodic_features * self.periodic_dim
         )
 
 
