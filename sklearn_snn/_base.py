@@ -8,6 +8,7 @@ targets and decode outputs.
 """
 
 from abc import abstractmethod
+from dataclasses import fields
 from numbers import Integral, Real
 
 import numpy as np
@@ -351,9 +352,7 @@ class BaseSNN(TableInputs, BaseEstimator):
         if previous != spec:
             changes = ", ".join(
                 f"{name} from {getattr(previous, name)!r} to {getattr(spec, name)!r}"
-                for name in ("n_features", "hidden_layer_sizes", "n_outputs")
-                + ("dropout", "n_estimators", "embeddings", "embedding_dim")
-                + ("periodic_features",)
+                for name in (field.name for field in fields(spec) if field.compare)
                 if getattr(previous, name) != getattr(spec, name)
             )
             raise ValueError(

@@ -67,6 +67,8 @@ MIN_LEVEL_COUNT = 10
 MAX_ONE_HOT_LEVELS = 16
 #: Width of each embedded column's learned embedding.
 EMBEDDING_DIM = 8
+#: ``'periodic'`` raised three study groups, small regression by 0.055, but
+#: lost large classification by 0.0023, more than the 0.002 a default may lose.
 NUMERICAL_EMBEDDING = None
 #: The periodic embedding of numeric columns (``numerical_embedding=
 #: 'periodic'``) follows RealMLP's PBLD: 16 waves an input, mixed into 3

@@ -1,6 +1,7 @@
 """Behaviour of SNNClassifier and SNNRegressor as scikit-learn estimators."""
 
 import pickle
+import re
 import subprocess
 import sys
 import textwrap
@@ -864,3 +865,22 @@ def test_warm_start_chooses_the_members_again(classification_data):
     clf.net_.module_.kept_members = (3,)
     clf.set_params(max_iter=2).fit(X, y)
     assert clf.net_.module_.kept_members in (None, (0, 2), (1, 3))
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"hidden_layer_sizes": (8,)}, "hidden_layer_sizes from (16, 16) to (8,)"),
+        ({"numerical_embedding": "periodic"}, "periodic_features from 0 to 6"),
+    ],
+)
+def test_warm_start_refuses_a_changed_architecture_by_name(
+    change, named, classification_data
+):
+    X, y = classification_data
+    clf = SNNClassifier(**{**FAST, "max_iter": 2}, warm_start=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+    with pytest.raises(ValueError, match=re.escape(named)):
+        clf.set_params(**change).fit(X, y)
