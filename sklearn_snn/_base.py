@@ -91,6 +91,8 @@ class BaseSNN(TableInputs, BaseEstimator):
     _combine: str
     #: the output layer's initialization (see ``NetworkSpec.output_init``);
     _output_init: str
+    #: the initial frequencies' spread (see ``NetworkSpec.periodic_sigma``);
+    _periodic_sigma: float
     #: ``score(y_pred, data) -> float``, the validation score per epoch with
     #: ``scoring='loss'``;
     _validation_score: staticmethod
@@ -267,6 +269,7 @@ class BaseSNN(TableInputs, BaseEstimator):
             embeddings=self._table_encoding.embeddings,
             embedding_dim=_defaults.EMBEDDING_DIM,
             periodic_features=self._n_periodic_features(),
+            periodic_sigma=self._periodic_sigma,
         )
         if warm:
             self._check_warm_start(spec)

@@ -49,8 +49,10 @@ weight_constraint : {None, 'center'}, default=$weight_constraint
 feature_sparsity : float or 'auto', default=$feature_sparsity
     Strength of a group-lasso penalty that lets uninformative input features
     drop out. After every optimizer step, the first-layer weights of each
-    input feature lose ``learning_rate_init * feature_sparsity`` of their
-    norm, and those whose norm falls below that become zero; 0 disables it.
+    input feature (the ``k`` columns it feeds: its own, or its embedding's,
+    and its periodic features') lose ``learning_rate_init * feature_sparsity
+    * sqrt(k)`` of their norm, and those whose norm falls below that become
+    zero; 0 disables it.
     ``'auto'`` trains every second ensemble member with
     ``feature_sparsity=$auto_feature_sparsity`` and the others without. After
     every epoch it keeps all members, or the half with or without the penalty, whichever

@@ -354,6 +354,7 @@ def _network_spec(stored, estimator, version):
         n_estimators=n_estimators,
         combine=estimator._combine,
         output_init=estimator._output_init,
+        periodic_sigma=estimator._periodic_sigma,
         # A categorical column has a level and code 0, the rare one.
         embeddings=tuple(
             checked_int(n_codes, "the number of codes of an embedding", 2)

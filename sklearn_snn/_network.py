@@ -157,6 +157,14 @@ class SELUNetwork(nn.Module):
             if spec.periodic_features
             else None
         )
+        features = torch.tensor(spec.first_layer_features)
+        # Not in the state dict: they follow from the spec.
+        self.register_buffer("_input_feature", features, persistent=False)
+        self.register_buffer(
+            "_input_group_scale",
+            torch.bincount(features).sqrt()[features],
+            persistent=False,
+        )
         layers = []
         fan_in = spec.n_first_layer_inputs
         for width in spec.hidden_layer_sizes:
@@ -302,11 +310,15 @@ class SELUNetwork(nn.Module):
         """Shrink each input feature's first-layer weights toward zero, in place.
 
         This is the proximal step of a group-lasso penalty on the first layer:
-        the weights that leave one input feature, a column of the first weight
-        matrix, lose ``amount`` of their Euclidean norm, and a column whose
-        norm is below ``amount`` becomes zero, so that feature is ignored.
-        Applied after every optimizer step, with ``amount`` the learning rate
-        times the penalty's strength, it lets uninformative features drop out.
+        the weights that leave one input feature lose ``amount * sqrt(k)`` of
+        their Euclidean norm, and become zero if their norm is below that, so
+        that the feature is ignored. They are the columns of the first weight
+        matrix that the feature feeds (its own column or its embedding, and
+        its periodic features; ``NetworkSpec.first_layer_features``), ``k``
+        of them: the ``sqrt(k)`` shrinks a group of ``k`` columns of equal
+        norm as fast as ``k`` single columns. Applied after every optimizer
+        step, with ``amount`` the learning rate times the penalty's strength,
+        it lets uninformative features drop out.
 
         Parameters
         ----------
@@ -320,8 +332,14 @@ class SELUNetwork(nn.Module):
         self : SELUNetwork
         """
         weight = self.hidden[0].weight[members]
-        norms = torch.linalg.vector_norm(weight, dim=1, keepdim=True)
-        weight.mul_((1 - amount / norms.clamp_min(amount)).clamp_min(0))
+        squares = weight.square().sum(dim=1)
+        feature_squares = squares.new_zeros(
+            squares.shape[0], self.spec.n_features
+        ).index_add_(1, self._input_feature, squares)
+        norms = feature_squares.sqrt()[:, self._input_feature]
+        threshold = amount * self._input_group_scale.to(norms.dtype)
+        scale = (1 - threshold / torch.maximum(norms, threshold)).clamp_min(0)
+        weight.mul_(scale.unsqueeze(1))
         return self
 
     @torch.no_grad()

@@ -49,7 +49,8 @@ class NetworkSpec:
     periodic_dim : int, default=3
         Learned features per input of the periodic embedding.
     periodic_sigma : float, default=0.1
-        Standard deviation of the periodic embedding's initial frequencies.
+        Standard deviation of the periodic embedding's initial frequencies
+        (RealMLP's 0.1 by default; each estimator passes its own).
         It matters only at initialization, so it does not take part in
         comparisons.
     """
@@ -66,7 +67,26 @@ class NetworkSpec:
     periodic_features: int = 0
     periodic_frequencies: int = _defaults.PERIODIC_FREQUENCIES
     periodic_dim: int = _defaults.PERIODIC_DIM
-    periodic_sigma: float = field(default=_defaults.PERIODIC_SIGMA, compare=False)
+    periodic_sigma: float = field(default=0.1, compare=False)
+
+    @property
+    def first_layer_features(self):
+        """The input feature that each first-layer input comes from.
+
+        A feature's first-layer inputs are its own column, or its embedding,
+        and its periodic features: the group that ``feature_sparsity``
+        shrinks as one.
+        """
+        n_dense = self.n_features - len(self.embeddings)
+        periodic = [
+            i for i in range(self.periodic_features) for _ in range(self.periodic_dim)
+        ]
+        embedded = [
+            n_dense + j
+            for j in range(len(self.embeddings))
+            for _ in range(self.embedding_dim)
+        ]
+        return (*range(n_dense), *periodic, *embedded)
 
     @property
     def n_first_layer_inputs(self):

@@ -145,8 +145,11 @@ def test_network_architecture_follows_the_parameters(classification_data):
         clf.fit(X, y)
     layers = list(clf.net_.module_.modules())
     linears = [m for m in layers if isinstance(m, EnsembleLinear)]
+    # The first layer sees the 6 columns and, by default, 3 periodic
+    # features of each.
+    assert clf.net_.module_.periodic.weight.shape == (6, 16, 3)
     assert [tuple(m.weight.shape) for m in linears] == [
-        (2, 8, 6),
+        (2, 8, 6 + 6 * 3),
         (2, 5, 8),
         (2, 3, 5),
         (2, 3, 3),
@@ -172,7 +175,9 @@ PATIENT = {
 def test_early_stopping_restores_the_best_epoch(classification_data, monkeypatch):
     monkeypatch.setattr(_defaults, "MIN_STEPS_NO_CHANGE", 0)
     X, y = classification_data
-    clf = SNNClassifier(**PATIENT, max_iter=200).fit(X, y)
+    # Without a learning-rate drop the first stall ends training; the drop
+    # has its own test below.
+    clf = SNNClassifier(**PATIENT, n_learning_rate_drops=0, max_iter=200).fit(X, y)
     history = clf.net_.history
     valid_losses = [row["valid_loss"] for row in history]
     best = int(np.argmin(valid_losses))
@@ -777,23 +782,45 @@ def test_regressor_starts_from_the_mean_and_classifier_from_random_logits():
     )
 
 
+def _feature_norms(model):
+    """Each member's first-layer weight norm of each input feature.
+
+    A feature's weights are its column of the first layer and, with the
+    periodic embedding, the columns of its periodic features, which follow
+    the numeric columns, feature after feature.
+    """
+    first = model.net_.module_.hidden[0].weight.detach()
+    n_members = first.shape[0]
+    n_features = model.n_features_in_
+    squares = first.square().sum(dim=1)
+    periodic = squares[:, n_features:].reshape(n_members, n_features, -1)
+    return (squares[:, :n_features] + periodic.sum(dim=-1)).sqrt()
+
+
+@pytest.mark.parametrize(
+    ("numerical_embedding", "noise_left"),
+    # With its periodic features a noise column has more ways to fit the 300
+    # training rows, and the penalty leaves more of it.
+    [(None, 0.1), ("periodic", 0.3)],
+)
 @pytest.mark.parametrize("Estimator", [SNNClassifier, SNNRegressor])
-def test_feature_sparsity_drops_uninformative_features(Estimator):
+def test_feature_sparsity_drops_uninformative_features(
+    Estimator, numerical_embedding, noise_left
+):
     X, y = make_regression(
         n_samples=300, n_features=12, n_informative=2, shuffle=False, random_state=0
     )
     if Estimator is SNNClassifier:
         y = y > np.median(y)
-
-    def column_norms(model):
-        first = model.net_.module_.hidden[0].weight.detach()
-        return torch.linalg.vector_norm(first, dim=1).mean(dim=0)
-
-    sparse = column_norms(Estimator(**FAST, feature_sparsity=1.0).fit(X, y))
-    dense = column_norms(Estimator(**FAST, feature_sparsity=0.0).fit(X, y))
+    params = {**FAST, "numerical_embedding": numerical_embedding}
+    sparse = _feature_norms(Estimator(**params, feature_sparsity=1.0).fit(X, y))
+    dense = _feature_norms(Estimator(**params, feature_sparsity=0.0).fit(X, y))
+    sparse, dense = sparse.mean(dim=0), dense.mean(dim=0)
     # The 10 noise features (columns 2 to 11) end near zero only with the
-    # penalty; without it they keep about their initial norm, sqrt(16 / 12).
-    assert sparse[2:].max() < 0.1 * sparse[:2].min()
+    # penalty; without it they keep about their initial norm, sqrt(16 / 12):
+    # 16 units, each feature one twelfth of the inputs (with the periodic
+    # embedding, its column and its 3 periodic features, 4 of 48).
+    assert sparse[2:].max() < noise_left * sparse[:2].min()
     assert dense[2:].min() > 0.5 * (16 / 12) ** 0.5
 
 
@@ -816,8 +843,7 @@ def test_auto_feature_sparsity_penalizes_every_second_member(Estimator):
     if Estimator is SNNClassifier:
         y = y > np.median(y)
     model = Estimator(**FAST, n_estimators=4, feature_sparsity="auto").fit(X, y)
-    first = model.net_.module_.hidden[0].weight.detach()
-    noise = torch.linalg.vector_norm(first, dim=1)[:, 2:].max(dim=1).values
+    noise = _feature_norms(model)[:, 2:].max(dim=1).values
     # Members 1 and 3 drop the 10 noise features; members 0 and 2 keep them.
     assert noise[[1, 3]].max() < 0.1
     assert noise[[0, 2]].min() > 0.5
@@ -833,8 +859,7 @@ def test_only_the_regressor_chooses_feature_sparsity_by_default():
     clf = SNNClassifier(**FAST).fit(X, y > np.median(y))
 
     def noise_norms(model):
-        first = model.net_.module_.hidden[0].weight.detach()
-        return torch.linalg.vector_norm(first, dim=1)[:, 2:].max(dim=1).values
+        return _feature_norms(model)[:, 2:].max(dim=1).values
 
     # The regressor's default is 'auto': members 1 and 3 drop the 10 noise
     # features. The classifier's is no penalty.
@@ -871,7 +896,7 @@ def test_warm_start_chooses_the_members_again(classification_data):
     ("change", "named"),
     [
         ({"hidden_layer_sizes": (8,)}, "hidden_layer_sizes from (16, 16) to (8,)"),
-        ({"numerical_embedding": "periodic"}, "periodic_features from 0 to 6"),
+        ({"numerical_embedding": None}, "periodic_features from 6 to 0"),
     ],
 )
 def test_warm_start_refuses_a_changed_architecture_by_name(

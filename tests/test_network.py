@@ -242,6 +242,38 @@ def test_periodic_features_join_the_numeric_columns_before_the_codes():
     torch.testing.assert_close(inputs[:, -2:], net.embeddings[0](X[:, 4].long()))
 
 
+def test_shrink_input_weights_shrinks_a_feature_with_its_periodic_features():
+    spec = NetworkSpec(3, (4,), 1, 0.0, n_estimators=2, periodic_features=2)
+    assert spec.first_layer_features == (0, 1, 2, 0, 0, 0, 1, 1, 1)
+    net = SELUNetwork(spec)
+    with torch.no_grad():
+        weight = net.hidden[0].weight
+        weight[:] = 0.0
+        weight[:, :, [1, 6, 7, 8]] = 0.1  # feature 1: norm 0.4, below 0.5 * 2
+        weight[:, :, [0, 3, 4, 5]] = 1.0  # feature 0: norm 4.0
+        weight[:, :, 2] = 1.0  # feature 2, alone: norm 2.0
+    net.shrink_input_weights_(0.5)
+    first = net.hidden[0].weight
+    assert torch.count_nonzero(first[:, :, [1, 6, 7, 8]]) == 0
+    # Feature 0 and its 3 periodic features lose 0.5 * sqrt(4) of their
+    # joint norm of 4.0, each column in proportion; feature 2 loses 0.5.
+    torch.testing.assert_close(first[:, :, [0, 3, 4, 5]], torch.full((2, 4, 4), 0.75))
+    torch.testing.assert_close(first[:, :, 2], torch.full((2, 4), 0.75))
+
+
+def test_shrink_input_weights_shrinks_an_embedded_column_as_one_feature():
+    spec = NetworkSpec(2, (4,), 1, 0.0, embeddings=(5,), embedding_dim=2)
+    assert spec.first_layer_features == (0, 1, 1)
+    net = SELUNetwork(spec)
+    with torch.no_grad():
+        net.hidden[0].weight[:] = 1.0  # norms: 2.0 and, embedded, sqrt(8)
+    net.shrink_input_weights_(0.5)
+    first = net.hidden[0].weight
+    torch.testing.assert_close(first[:, :, 0], torch.full((1, 4), 0.75))
+    expected = 1 - 0.5 * 2**0.5 / 8**0.5
+    torch.testing.assert_close(first[:, :, 1:], torch.full((1, 4, 2), expected))
+
+
 def test_periodic_embedding_keeps_the_activations_self_normalized():
     torch.manual_seed(0)
     spec = NetworkSpec(32, (256,) * 8, 1, 0.0, periodic_features=32)

@@ -1,8 +1,12 @@
 import math
+import warnings
 
+import numpy as np
 import pytest
 import torch
+from sklearn.exceptions import ConvergenceWarning
 
+from sklearn_snn import SNNClassifier, SNNRegressor
 from sklearn_snn._periodic import PeriodicEmbedding
 
 
@@ -55,3 +59,19 @@ def test_initialization_follows_the_generator():
     )
     for a, b in zip(first.parameters(), second.parameters(), strict=True):
         torch.testing.assert_close(a, b)
+
+
+def test_each_estimator_draws_its_own_initial_frequencies():
+    # The classifier's frequencies start at half the regressor's spread (see
+    # _defaults); 1,000 columns of 16 waves estimate it within a few percent.
+    X = np.random.default_rng(0).normal(size=(20, 1000))
+    params = {"hidden_layer_sizes": (4,), "max_iter": 1, "n_estimators": 1}
+    params["learning_rate_init"] = 1e-9
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = SNNClassifier(**params).fit(X, np.arange(20) % 2)
+        reg = SNNRegressor(**params).fit(X, np.arange(20.0))
+    for model, sigma in [(clf, 0.05), (reg, 0.1)]:
+        assert model.net_.module_.spec.periodic_sigma == sigma
+        frequency = model.net_.module_.periodic.frequency
+        assert frequency.std().item() == pytest.approx(sigma, rel=0.05)

@@ -444,12 +444,20 @@ def test_pickle_leaves_every_tensor_to_skorchs_device_mapping(classification_dat
 
 @pytest.fixture(scope="module")
 def tiny_file(tmp_path_factory):
-    """A tiny fitted classifier, its data and the bytes of its file."""
+    """A tiny fitted classifier, its data and the bytes of its file.
+
+    Its network has no periodic embedding, so that the file can stand for one
+    of every format version.
+    """
     X, y = make_classification(
         n_samples=60, n_features=5, n_informative=3, n_classes=3, random_state=0
     )
     clf = SNNClassifier(
-        hidden_layer_sizes=(8,), max_iter=3, n_estimators=2, random_state=0
+        hidden_layer_sizes=(8,),
+        max_iter=3,
+        n_estimators=2,
+        numerical_embedding=None,
+        random_state=0,
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

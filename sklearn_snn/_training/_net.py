@@ -43,8 +43,8 @@ class SNNNet(NeuralNet):
     feature_sparsity : float, default=0.0
         Strength of the group-lasso penalty on the first layer: after every
         optimizer step :meth:`SELUNetwork.shrink_input_weights_` removes
-        ``lr * feature_sparsity`` from the norm of each input feature's
-        weights. 0 disables it.
+        ``lr * feature_sparsity`` times the square root of their number of
+        columns from the norm of each input feature's weights. 0 disables it.
     sparse_members : {'all', 'alternate'}, default='all'
         Which ensemble members the penalty applies to: all of them, or every
         second one (members 1, 3, ...), so that the ensemble holds networks
