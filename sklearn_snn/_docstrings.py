@@ -49,10 +49,10 @@ weight_constraint : {None, 'center'}, default=$weight_constraint
 feature_sparsity : float or 'auto', default=$feature_sparsity
     Strength of a group-lasso penalty that lets uninformative input features
     drop out. After every optimizer step, the first-layer weights of each
-    input feature (the ``k`` columns it feeds: its own, or its embedding's,
-    and its periodic features') lose ``learning_rate_init * feature_sparsity
-    * sqrt(k)`` of their norm, and those whose norm falls below that become
-    zero; 0 disables it.
+    input feature (its column, or its embedding, with its periodic
+    features: ``k`` columns of the first layer) lose ``learning_rate_init *
+    feature_sparsity * sqrt(k)`` of their norm, and those whose norm falls
+    below that become zero; 0 disables it.
     ``'auto'`` trains every second ensemble member with
     ``feature_sparsity=$auto_feature_sparsity`` and the others without. After
     every epoch it keeps all members, or the half with or without the penalty, whichever
@@ -167,9 +167,10 @@ numerical_embedding : {'periodic'} or None, default=$numerical_embedding
     None passes each as one input. ``'periodic'`` passes it together with
     $periodic_dim learned features of it, each a mix of $periodic_frequencies
     waves ``cos(2 pi f x + b)`` of learned frequency and phase (RealMLP's
-    PBLD embedding), centered and scaled so that the first layer's inputs
-    stay near mean 0 and variance 1: the network can then fit a sharp or
-    periodic effect of one column without spending its hidden units on it.
+    PBLD embedding), centered so that the first layer's inputs stay near
+    mean 0 (their variance starts below 1; see the user guide): the network
+    can then fit a sharp or periodic effect of one column without spending
+    its hidden units on it.
     One-hot columns, missing indicators and embedded columns are not
     embedded this way. See :ref:`benchmarks`.
 

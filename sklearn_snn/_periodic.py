@@ -5,17 +5,22 @@ waves ``sqrt(2) * (cos(2 pi f x + b) - m)``, mixed per input by a small
 linear layer into ``dim`` learned features, which join ``x`` itself at the
 first hidden layer. This is RealMLP's PBLD embedding (Holzmüller et al.,
 2024), after the periodic embeddings of Gorishniy et al. (2022), with two
-changes that keep the first SELU layer's inputs near mean 0 and variance 1:
+changes for the first SELU layer, whose inputs should be near mean 0 and
+variance 1:
 
 - ``m = cos(b) exp(-2 pi^2 f^2)`` is a wave's mean over standard-normal
   inputs, so every wave, and every mixed feature, starts centered;
 - the mixing weights are LeCun-normal and the biases zero, as in the hidden
-  layers, and the factor ``sqrt(2)`` gives a wave of random phase ``b`` unit
-  variance.
+  layers.
 
-Frequencies start small (``N(0, sigma^2)``), so that each learned feature
-starts as a gentle function of its input and sharpens only where training
-finds it pays. The embedding is shared by the members of the ensemble.
+The factor ``sqrt(2)`` gives a wave unit variance only where it spans many
+periods of its input. Frequencies start small (``N(0, sigma^2)``), so that
+each learned feature starts as a gentle function of its input and sharpens
+only where training finds it pays; a slow wave varies little over its
+input, though (variance about ``(2 pi f)^2``), and the features start with
+a variance of about 0.1 (``sigma=0.05``) to 0.3 (``sigma=0.1``), not 1
+(``benchmarks/results/default-activations-cpu.md``). The embedding is
+shared by the members of the ensemble.
 """
 
 import math
