@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from machine import machine_name
+from machine import machine_name, write_result
 from sklearn.datasets import (
     load_breast_cancer,
     load_diabetes,
@@ -109,22 +109,16 @@ def main(argv=None):
         X, y = load()
         lines.append(row(name, Estimator, X, y, args.seed))
         print(lines[-1], flush=True)
-    text = "\n".join(
-        [
-            "# The default estimators' activations after training",
-            "",
-            f"Machine: {machine_name()}. Seed {args.seed}; `python "
-            "benchmarks/default_activations.py`. Default parameters; "
-            "statistics over each whole dataset, with AlphaDropout active "
-            "for the layer statistics. The first-layer inputs are those of "
-            "the fitted model (the periodic features after training).",
-            "",
-            *lines,
-            "",
-        ]
+    write_result(
+        RESULTS,
+        "The default estimators' activations after training",
+        f"Machine: {machine_name()}. Seed {args.seed}; `python "
+        "benchmarks/default_activations.py`. Default parameters; "
+        "statistics over each whole dataset, with AlphaDropout active "
+        "for the layer statistics. The first-layer inputs are those of "
+        "the fitted model (the periodic features after training).",
+        lines,
     )
-    RESULTS.write_text(text)
-    print(text)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from machine import machine_name
+from machine import machine_name, write_result
 from sklearn.datasets import make_classification
 from sklearn.preprocessing import StandardScaler
 from torch import nn
@@ -152,21 +152,15 @@ def main(argv=None):
     for name, values in rows.items():
         cells = " | ".join(f"{v:.3f}" for v in values)
         lines.append(f"| {name} | {cells} |")
-    text = "\n".join(
-        [
-            "# Holding the fixed point during training",
-            "",
-            f"Machine: {machine_name()}. Seeds {args.seeds}; `python "
-            "benchmarks/fixed_point.py`. Means over the seeds; the SNN of "
-            f"`plot_3_self_normalization` ({DEPTH} layers of {WIDTH}, "
-            f"AlphaDropout {DROPOUT}) after {EPOCHS} epochs.",
-            "",
-            *lines,
-            "",
-        ]
+    write_result(
+        RESULTS,
+        "Holding the fixed point during training",
+        f"Machine: {machine_name()}. Seeds {args.seeds}; `python "
+        "benchmarks/fixed_point.py`. Means over the seeds; the SNN of "
+        f"`plot_3_self_normalization` ({DEPTH} layers of {WIDTH}, "
+        f"AlphaDropout {DROPOUT}) after {EPOCHS} epochs.",
+        lines,
     )
-    RESULTS.write_text(text)
-    print(text)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Name the machine that a benchmark result comes from."""
+"""Name the machine that a benchmark result comes from, and write the result."""
 
 import os
 import platform
@@ -20,3 +20,10 @@ def machine_name(device="cpu"):
     if device.startswith("cuda"):
         name += f"; GPU {torch.cuda.get_device_name()}"
     return name
+
+
+def write_result(path, title, description, lines):
+    """Write a Markdown result file, a title, a paragraph and a table, and print it."""
+    text = "\n".join([f"# {title}", "", description, "", *lines, ""])
+    path.write_text(text)
+    print(text)
