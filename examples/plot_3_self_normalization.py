@@ -192,9 +192,12 @@ fig.tight_layout()
 plt.show()
 
 # %%
-# The first hidden layer, fed by standardized inputs, stays at mean 0 and
-# variance 1; the deeper ones move, as the 32-layer network's did, to a mean
-# of a few tenths and a variance of a few units (the printout above). Here too
+# The deeper hidden layers move, as the 32-layer network's did, to a mean of
+# a few tenths and a variance of a few units (the printout above). The first
+# one is fed by the standardized columns, at variance 1, and by their
+# periodic features (``numerical_embedding='periodic'``, the default), which
+# start at a variance well below 1 (``benchmarks/default_activations.py``), so
+# it starts below the fixed point too. Here too
 # the units have learned correlated features. Self-normalization is what lets
 # gradients reach every layer from the first step, however deep the network;
 # after training, the statistics tell how far the learned features moved, and
