@@ -14,7 +14,6 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.metrics import check_scoring
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 
 from . import _defaults
@@ -24,6 +23,7 @@ from ._network import NetworkSpec, SELUNetwork
 from ._predict import predict_outputs
 from ._scoring import ScorerOnOutputs
 from ._sklearn_compat import Interval, StrOptions, _fit_context
+from ._splits import holdout_split, member_folds
 from ._training import (
     TensorData,
     TrainingConfig,
@@ -69,6 +69,7 @@ class BaseSNN(TableInputs, BaseEstimator):
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "member_validation": [StrOptions({"shared", "pairs"})],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "n_learning_rate_drops": [Interval(Integral, 0, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
@@ -219,21 +220,33 @@ class BaseSNN(TableInputs, BaseEstimator):
             self.__dict__.pop("_incremental_random_state_", None)
             rng = check_random_state(self.random_state)
             if validation is None:
-                train, valid = self._split(X_std.shape[0], targets, rng)
+                train, valid, train_members, valid_members = self._split(
+                    X_std.shape[0], targets, rng
+                )
             else:
                 train, valid = np.arange(X_std.shape[0]), None
+        if valid is None:
+            train_members = valid_members = None
         weight = sample_weight / sample_weight[train].mean()
         if validation is not None:
             valid_data = self._validation_data(*validation, sample_weight[train].mean())
         elif valid is not None:
             valid_data = TensorData.from_arrays(
-                X_std[valid], targets[valid], weight[valid], self.device_
+                X_std[valid],
+                targets[valid],
+                weight[valid],
+                self.device_,
+                members=valid_members,
             )
         else:
             valid_data = None
         data = TrainValidData(
             train=TensorData.from_arrays(
-                X_std[train], targets[train], weight[train], self.device_
+                X_std[train],
+                targets[train],
+                weight[train],
+                self.device_,
+                members=train_members,
             ),
             valid=valid_data,
         )
@@ -370,10 +383,15 @@ class BaseSNN(TableInputs, BaseEstimator):
         return min(self.batch_size, n_train)
 
     def _split(self, n_samples, targets, rng):
-        """Return the training row indices and the validation ones (or None)."""
+        """Return the training rows, the validation rows, and their member masks.
+
+        Without early stopping there are no validation rows (None). The masks
+        (see :attr:`TensorData.members`) are None when every member trains on
+        every training row and every validation row scores all of them.
+        """
         indices = np.arange(n_samples)
         if not self.early_stopping:
-            return indices, None
+            return indices, None, None, None
         if n_samples < 2:
             raise ValueError(
                 "early_stopping=True needs at least 2 samples to hold out a "
@@ -383,21 +401,14 @@ class BaseSNN(TableInputs, BaseEstimator):
         n_valid = min(
             max(1, round(self.validation_fraction * n_samples)), n_samples - 1
         )
-        split_seed = rng.randint(np.iinfo(np.int32).max)
         stratify = self._stratify_on(targets)
-        if stratify is not None:
-            try:
-                return train_test_split(
-                    indices,
-                    test_size=n_valid,
-                    stratify=stratify,
-                    random_state=split_seed,
-                )
-            except ValueError:
-                # Too few samples of some class to stratify: fall through to a
-                # random split; the validation set only decides when to stop.
-                pass
-        return train_test_split(indices, test_size=n_valid, random_state=split_seed)
+        if self.member_validation == "pairs" and self.n_estimators >= 4:
+            valid, train_members, valid_members = member_folds(
+                n_samples, n_valid, self.n_estimators, stratify, rng
+            )
+            return indices, valid, train_members, valid_members
+        train, valid = holdout_split(indices, n_valid, stratify, rng)
+        return train, valid, None, None
 
     def _predict_outputs(self, X, activation=None, decode=None):
         """Validate ``X`` and return its network outputs, decoded per batch.

@@ -100,6 +100,17 @@ validation_fraction : float, default=$validation_fraction
     At least one row is held out. Only used if ``early_stopping=True`` and
     ``fit`` is given no ``X_val``.
 
+member_validation : {'shared', 'pairs'}, default=$member_validation
+    How the ensemble's members are validated with an internal split.
+    ``'shared'``: one ``validation_fraction`` of the rows is held out from
+    all members. ``'pairs'``: members ``2k`` and ``2k + 1`` hold out their
+    own disjoint fold of ``validation_fraction`` of the rows (stratified for
+    classification) and train on all other rows, so the ensemble as a whole
+    trains on every row; each fold row scores the combined prediction of the
+    members that never saw it. Training stops at one epoch for all members,
+    the best by that out-of-fold score. With fewer than 4 members, or with
+    ``X_val``, it is the same as ``'shared'``.
+
 n_iter_no_change : int, default=$n_iter_no_change
     Epochs without improvement of the monitored loss before training stops.
     Training also waits for at least $min_steps_no_change optimizer steps

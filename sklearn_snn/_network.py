@@ -281,13 +281,18 @@ class SELUNetwork(nn.Module):
         """
         return self.combine(self.member_outputs(X))
 
-    def combine(self, outputs):
+    def combine(self, outputs, members=None):
         """Combine the kept members' outputs into the ensemble's outputs.
 
         Parameters
         ----------
         outputs : torch.Tensor of shape (n_estimators, n_samples, n_outputs)
             Every member's outputs, as returned by :meth:`member_outputs`.
+        members : torch.Tensor of shape (n_samples, n_estimators), dtype bool, \
+                default=None
+            Which members each sample's output combines (of those kept);
+            every sample needs at least one. None: all of them, as
+            :meth:`forward` does.
 
         Returns
         -------
@@ -295,7 +300,11 @@ class SELUNetwork(nn.Module):
             The outputs of :meth:`forward`.
         """
         if self.kept_members is not None:
-            outputs = outputs[list(self.kept_members)]
+            kept = list(self.kept_members)
+            outputs = outputs[kept]
+            members = None if members is None else members[:, kept]
+        if members is not None:
+            return self._combine_some(outputs, members.T.unsqueeze(-1))
         if outputs.shape[0] == 1:
             return outputs[0]
         if self.spec.combine == "probabilities":
@@ -304,6 +313,18 @@ class SELUNetwork(nn.Module):
                 outputs.shape[0]
             )
         return outputs.mean(dim=0)
+
+    def _combine_some(self, outputs, chosen):
+        """Combine, for each sample, the members where ``chosen`` is True."""
+        count = chosen.sum(dim=0)
+        if self.spec.combine == "probabilities":
+            log_probabilities = torch.log_softmax(outputs.float(), dim=-1)
+            # log(0) = -inf leaves a member out of the log-sum-exp.
+            log_chosen = torch.log(chosen.to(log_probabilities.dtype))
+            return torch.logsumexp(log_probabilities + log_chosen, dim=0) - torch.log(
+                count
+            )
+        return (outputs * chosen).sum(dim=0) / count
 
     @torch.no_grad()
     def shrink_input_weights_(self, amount, members=slice(None)):

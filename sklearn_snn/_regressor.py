@@ -91,6 +91,7 @@ class SNNRegressor(RegressorMixin, BaseSNN):
         max_iter=_defaults.MAX_ITER,
         early_stopping=_defaults.EARLY_STOPPING,
         validation_fraction=_defaults.VALIDATION_FRACTION,
+        member_validation=_defaults.MEMBER_VALIDATION,
         n_iter_no_change=_defaults.N_ITER_NO_CHANGE,
         n_learning_rate_drops=_defaults.N_LEARNING_RATE_DROPS,
         tol=_defaults.TOL,
@@ -118,6 +119,7 @@ class SNNRegressor(RegressorMixin, BaseSNN):
         self.max_iter = max_iter
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
+        self.member_validation = member_validation
         self.n_iter_no_change = n_iter_no_change
         self.n_learning_rate_drops = n_learning_rate_drops
         self.tol = tol

@@ -39,6 +39,22 @@ def test_compiled_step_follows_the_eager_loss_trajectory(rng):
     )
 
 
+def test_compiled_step_follows_eager_with_member_folds(rng):
+    # 200 rows in batches of 40: every row trains, so no partial batch.
+    X = rng.normal(size=(200, 5))
+    y = X @ rng.normal(size=5) + 0.1 * rng.normal(size=200)
+    params = {
+        **FAST,
+        "dropout": 0.0,
+        "max_iter": 3,
+        "batch_size": 40,
+        "member_validation": "pairs",
+    }
+    eager = _fit_quietly(SNNRegressor(**params), X, y)
+    compiled = _fit_quietly(SNNRegressor(**params, compile_step=True), X, y)
+    np.testing.assert_allclose(compiled.loss_curve_, eager.loss_curve_, rtol=1e-4)
+
+
 def test_compiled_step_trains_embeddings_like_the_eager_step(rng):
     # A column of 20 string levels, 10 rows each, is embedded; 200 rows in
     # batches of 40 leave no partial batch. Without dropout both paths follow

@@ -135,6 +135,40 @@ def test_kept_members_are_the_only_ones_averaged():
     assert torch.equal(reg(X), reg.member_outputs(X)[2])
 
 
+def test_a_members_mask_combines_each_samples_chosen_members():
+    torch.manual_seed(0)
+    X = torch.randn(3, 4)
+    chosen = torch.tensor(
+        [[True, True, False, False], [False, False, True, True], [True] * 4]
+    )
+    clf = SELUNetwork(
+        NetworkSpec(4, (8,), 3, 0.0, n_estimators=4, combine="probabilities")
+    )
+    outputs = clf.member_outputs(X)
+    probabilities = torch.softmax(clf.combine(outputs, chosen), dim=1)
+    for row, members in enumerate(chosen):
+        expected = torch.softmax(outputs[members, row], dim=1).mean(dim=0)
+        torch.testing.assert_close(probabilities[row], expected)
+    torch.testing.assert_close(clf.combine(outputs, chosen)[2], clf(X)[2])
+    reg = SELUNetwork(NetworkSpec(4, (8,), 2, 0.0, n_estimators=4, combine="outputs"))
+    outputs = reg.member_outputs(X)
+    combined = reg.combine(outputs, chosen)
+    for row, members in enumerate(chosen):
+        torch.testing.assert_close(combined[row], outputs[members, row].mean(dim=0))
+
+
+def test_a_members_mask_applies_to_the_kept_members_only():
+    torch.manual_seed(0)
+    X = torch.randn(2, 4)
+    reg = SELUNetwork(NetworkSpec(4, (8,), 1, 0.0, n_estimators=4, combine="outputs"))
+    reg.kept_members = (0, 2)
+    outputs = reg.member_outputs(X)
+    chosen = torch.tensor([[True, True, False, False], [False, True, True, True]])
+    combined = reg.combine(outputs, chosen)
+    torch.testing.assert_close(combined[0], outputs[0, 0])
+    torch.testing.assert_close(combined[1], outputs[2, 1])
+
+
 def test_shrink_input_weights_of_some_members_only():
     torch.manual_seed(0)
     net = SELUNetwork(NetworkSpec(5, (8,), 1, 0.0, n_estimators=4))

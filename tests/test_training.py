@@ -52,3 +52,37 @@ def test_members_are_chosen_at_the_epoch_whose_weights_are_kept():
     assert net.module_.kept_members == kept
     assert loss == pytest.approx(early_stopping.best_loss_, rel=1e-5)
     assert outputs.shape == (60, 1)
+
+
+def test_a_member_trains_only_on_its_rows_of_the_members_mask():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(64, 4)).astype(np.float32)
+    y = X[:, :1].astype(np.float32)
+    members = np.ones((64, 2), dtype=bool)
+    members[:32, 0] = False
+    data = TrainValidData(
+        TensorData.from_arrays(X, y, np.ones(64), "cpu", members=members), None
+    )
+    config = TrainingConfig(
+        criterion=torch.nn.MSELoss,
+        validation_score=weighted_r2,
+        batch_size=64,
+        learning_rate_init=0.01,
+        alpha=0.0,
+        max_iter=1,
+        warn_at_max_iter=False,
+        n_iter_no_change=5,
+        min_steps_no_change=0,
+        tol=1e-4,
+        verbose=0,
+    )
+    torch.manual_seed(0)
+    module = SELUNetwork(NetworkSpec(4, (8,), 1, dropout=0.0, n_estimators=2))
+    net = fit_network(module, data, config, "cpu", FitGenerators(0))
+    y_pred = net.module_.member_outputs(data.train.X)
+    y_pred.retain_grad()
+    net.get_loss(y_pred, data.train.y, data.train, training=True).backward()
+    # Member 0's loss has no gradient from the rows it does not train on.
+    assert (y_pred.grad[0, :32] == 0).all()
+    assert (y_pred.grad[0, 32:] != 0).all()
+    assert (y_pred.grad[1] != 0).all()

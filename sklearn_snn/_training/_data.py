@@ -25,14 +25,20 @@ class TensorData:
         Class indices (int64, 1-D) or standardized targets (float32, 2-D).
     sample_weight : torch.Tensor of shape (n_samples,)
         Per-sample loss weights.
+    members : torch.Tensor of shape (n_samples, n_estimators), dtype bool, \
+            default=None
+        Which ensemble members each sample counts for: in training data, the
+        members that train on it; in validation data, the members whose
+        combined prediction it scores. None: all of them.
     """
 
     X: torch.Tensor
     y: torch.Tensor
     sample_weight: torch.Tensor
+    members: torch.Tensor | None = None
 
     @classmethod
-    def from_arrays(cls, X, y, sample_weight, device):
+    def from_arrays(cls, X, y, sample_weight, device, members=None):
         """Copy numpy arrays to ``device`` once.
 
         Parameters
@@ -46,6 +52,9 @@ class TensorData:
         device : str
             The training device. The tensors are copied there once, unless
             :func:`storage_device` keeps them in pinned host memory.
+        members : ndarray of shape (n_samples, n_estimators), dtype bool, \
+                default=None
+            Which members each sample counts for; None: all of them.
 
         Returns
         -------
@@ -57,6 +66,8 @@ class TensorData:
             "y": torch.as_tensor(y, dtype=y_dtype),
             "sample_weight": torch.as_tensor(sample_weight, dtype=torch.float32),
         }
+        if members is not None:
+            tensors["members"] = torch.as_tensor(members, dtype=torch.bool)
         nbytes = sum(t.element_size() * t.nelement() for t in tensors.values())
         where = storage_device(nbytes, device)
         if torch.device(where).type != torch.device(device).type:
@@ -85,8 +96,8 @@ class TensorData:
         """
         return TensorData(
             *(
-                tensor[index].to(device, non_blocking=True)
-                for tensor in (self.X, self.y, self.sample_weight)
+                None if tensor is None else tensor[index].to(device, non_blocking=True)
+                for tensor in (self.X, self.y, self.sample_weight, self.members)
             )
         )
 

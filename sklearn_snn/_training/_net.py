@@ -13,6 +13,25 @@ from ._steps import CompiledGradients, CUDAGraphStep, FusedAdamWStep, own_code
 _SAME_AS_MODULE_ = "<module_>"
 
 
+def member_weights(data):
+    """Return each member's loss weights for the samples of ``data``.
+
+    Parameters
+    ----------
+    data : TensorData
+        Training samples.
+
+    Returns
+    -------
+    torch.Tensor of shape (n_samples,) or (n_estimators, n_samples)
+        The sample weights, when every member trains on every sample;
+        otherwise each member's, zero for the samples it does not train on.
+    """
+    if data.members is None:
+        return data.sample_weight
+    return data.sample_weight * data.members.T
+
+
 class SNNNet(NeuralNet):
     """A skorch net that trains on :class:`TensorData` with sample weights.
 
@@ -144,8 +163,9 @@ class SNNNet(NeuralNet):
         (:meth:`training_loss`); in evaluation (validation), the ensemble's
         combined output is scored (:meth:`ensemble_loss`).
         """
-        loss = self.training_loss if training else self.ensemble_loss
-        return loss(y_pred, y_true, X.sample_weight)
+        if training:
+            return self.training_loss(y_pred, y_true, member_weights(X))
+        return self.ensemble_loss(y_pred, y_true, X.sample_weight, X.members)
 
     def training_loss(self, y_pred, y, sample_weight):
         """Return the mean over the members of their sample-weighted losses.
@@ -156,8 +176,10 @@ class SNNNet(NeuralNet):
             Every member's outputs.
         y : torch.Tensor
             The batch's targets.
-        sample_weight : torch.Tensor of shape (n_samples,)
-            The batch's sample weights.
+        sample_weight : torch.Tensor of shape (n_samples,) or \
+                (n_estimators, n_samples)
+            The batch's sample weights, the same for every member or each
+            member's own (see :func:`member_weights`).
 
         Returns
         -------
@@ -168,10 +190,11 @@ class SNNNet(NeuralNet):
         y_pred = y_pred.flatten(0, 1)
         if n_members > 1:
             y = y.repeat(n_members, *[1] * (y.ndim - 1))
-            sample_weight = sample_weight.repeat(n_members)
-        return self._weighted_criterion(y_pred, y, sample_weight)
+            if sample_weight.ndim == 1:
+                sample_weight = sample_weight.repeat(n_members)
+        return self._weighted_criterion(y_pred, y, sample_weight.flatten())
 
-    def ensemble_loss(self, y_pred, y, sample_weight):
+    def ensemble_loss(self, y_pred, y, sample_weight, members=None):
         """Return the sample-weighted loss of the kept members' combined outputs.
 
         Parameters
@@ -182,13 +205,17 @@ class SNNNet(NeuralNet):
             The targets.
         sample_weight : torch.Tensor of shape (n_samples,)
             The sample weights.
+        members : torch.Tensor of shape (n_samples, n_estimators), dtype bool, \
+                default=None
+            Which members each sample's combined output comes from; None: all.
 
         Returns
         -------
         torch.Tensor
             A scalar.
         """
-        return self._weighted_criterion(self.module_.combine(y_pred), y, sample_weight)
+        combined = self.module_.combine(y_pred, members)
+        return self._weighted_criterion(combined, y, sample_weight)
 
     def _weighted_criterion(self, y_pred, y, sample_weight):
         per_sample = self.criterion_(y_pred.float(), y)
@@ -248,7 +275,7 @@ class SNNNet(NeuralNet):
         if not (self.module_.training and self.criterion_.training):
             self._set_training(True)
         rows, y = batch
-        loss, y_pred = self._step_function()(rows.X, y, rows.sample_weight)
+        loss, y_pred = self._step_function()(rows.X, y, member_weights(rows))
         if self.weight_constraint == "center":
             self.module_.center_weights_()
         if self.feature_sparsity > 0:
