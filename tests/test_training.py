@@ -16,6 +16,21 @@ from sklearn_snn._training import (
 from sklearn_snn._training._callbacks import select_members
 
 
+def _regression_config(**params):
+    """Return a quiet mean-squared-error TrainingConfig with ``params``."""
+    return TrainingConfig(
+        criterion=torch.nn.MSELoss,
+        validation_score=weighted_r2,
+        learning_rate_init=0.01,
+        alpha=0.0,
+        n_iter_no_change=5,
+        min_steps_no_change=0,
+        tol=1e-4,
+        verbose=0,
+        **params,
+    )
+
+
 def test_members_are_chosen_at_the_epoch_whose_weights_are_kept():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(300, 8)).astype(np.float32)
@@ -24,18 +39,10 @@ def test_members_are_chosen_at_the_epoch_whose_weights_are_kept():
         TensorData.from_arrays(X[:240], y[:240], np.ones(240), "cpu"),
         TensorData.from_arrays(X[240:], y[240:], np.ones(60), "cpu"),
     )
-    config = TrainingConfig(
-        criterion=torch.nn.MSELoss,
-        validation_score=weighted_r2,
+    config = _regression_config(
         batch_size=32,
-        learning_rate_init=0.01,
-        alpha=0.0,
         max_iter=40,
         warn_at_max_iter=True,
-        n_iter_no_change=5,
-        min_steps_no_change=0,
-        tol=1e-4,
-        verbose=0,
         feature_sparsity=4.0,
         sparse_members="alternate",
         select_members=True,
@@ -63,19 +70,7 @@ def test_a_member_trains_only_on_its_rows_of_the_members_mask():
     data = TrainValidData(
         TensorData.from_arrays(X, y, np.ones(64), "cpu", members=members), None
     )
-    config = TrainingConfig(
-        criterion=torch.nn.MSELoss,
-        validation_score=weighted_r2,
-        batch_size=64,
-        learning_rate_init=0.01,
-        alpha=0.0,
-        max_iter=1,
-        warn_at_max_iter=False,
-        n_iter_no_change=5,
-        min_steps_no_change=0,
-        tol=1e-4,
-        verbose=0,
-    )
+    config = _regression_config(batch_size=64, max_iter=1, warn_at_max_iter=False)
     torch.manual_seed(0)
     module = SELUNetwork(NetworkSpec(4, (8,), 1, dropout=0.0, n_estimators=2))
     net = fit_network(module, data, config, "cpu", FitGenerators(0))
