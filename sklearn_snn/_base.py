@@ -213,6 +213,7 @@ class BaseSNN(TableInputs, BaseEstimator):
             self.device_ = resolve_device(self.device)
         X_std = self._standardize(X_encoded)
 
+        train_members = valid_members = None
         if incremental:
             rng = self._incremental_random_state(reset=not warm)
             train, valid = np.arange(X_std.shape[0]), None
@@ -225,8 +226,6 @@ class BaseSNN(TableInputs, BaseEstimator):
                 )
             else:
                 train, valid = np.arange(X_std.shape[0]), None
-        if valid is None:
-            train_members = valid_members = None
         weight = sample_weight / sample_weight[train].mean()
         if validation is not None:
             valid_data = self._validation_data(*validation, sample_weight[train].mean())

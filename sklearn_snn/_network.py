@@ -291,8 +291,9 @@ class SELUNetwork(nn.Module):
         members : torch.Tensor of shape (n_samples, n_estimators), dtype bool, \
                 default=None
             Which members each sample's output combines (of those kept);
-            every sample needs at least one. None: all of them, as
-            :meth:`forward` does.
+            every sample needs at least one. It may be on another device than
+            ``outputs``, as validation data kept in host memory is. None: all
+            of them, as :meth:`forward` does.
 
         Returns
         -------
@@ -304,7 +305,8 @@ class SELUNetwork(nn.Module):
             outputs = outputs[kept]
             members = None if members is None else members[:, kept]
         if members is not None:
-            return self._combine_some(outputs, members.T.unsqueeze(-1))
+            chosen = members.to(outputs.device).T.unsqueeze(-1)
+            return self._combine_some(outputs, chosen)
         if outputs.shape[0] == 1:
             return outputs[0]
         if self.spec.combine == "probabilities":

@@ -68,13 +68,12 @@ def select_members(net, data):
         tuple(range(1, n_members, 2)),
     ]
     losses = []
-    members = None if data.members is None else data.members.to(outputs.device)
     for candidate in candidates:
         module.kept_members = candidate
-        losses.append(float(net.ensemble_loss(outputs, y, weight, members)))
+        losses.append(float(net.ensemble_loss(outputs, y, weight, data.members)))
     best = min(range(len(candidates)), key=lambda i: (losses[i], i))
     module.kept_members = candidates[best]
-    return losses[best], module.combine(outputs, members)
+    return losses[best], module.combine(outputs, data.members)
 
 
 class MemberSelection(Callback):
@@ -122,11 +121,9 @@ class ValidationScoring(Callback):
         """Score the epoch's validation outputs."""
         if dataset_valid is None:
             return
-        outputs = torch.cat(self.outputs_, dim=1)
-        members = dataset_valid.members
-        if members is not None:
-            members = members.to(outputs.device)
-        outputs = net.module_.combine(outputs, members)
+        outputs = net.module_.combine(
+            torch.cat(self.outputs_, dim=1), dataset_valid.members
+        )
         self.outputs_ = []
         net.history.record("valid_score", self.score(outputs, dataset_valid))
 
