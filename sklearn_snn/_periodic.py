@@ -19,8 +19,10 @@ each learned feature starts as a gentle function of its input and sharpens
 only where training finds it pays; a slow wave varies little over its
 input, though (variance about ``(2 pi f)^2``), and the features start with
 a variance of about 0.1 (``sigma=0.05``) to 0.3 (``sigma=0.1``), not 1
-(``benchmarks/results/default-activations-cpu.md``). The embedding is
-shared by the members of the ensemble.
+(``benchmarks/results/default-activations-cpu.md``). That faint start is
+kept on purpose: scaling each wave to unit variance lost accuracy on the
+small classification datasets of the study set (``benchmarks/README.md``,
+round 16). The embedding is shared by the members of the ensemble.
 """
 
 import math
