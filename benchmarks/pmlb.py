@@ -377,10 +377,16 @@ def load_data(name, data_dir, raw=False, missing=0.0):
     return Data(frame.astype(np.float64), y, None, categorical)
 
 
-def majority_rate(y):
-    """Share of the most frequent class."""
-    _, counts = np.unique(y, return_counts=True)
-    return counts.max() / counts.sum()
+def majority_rate(y_train, y_test):
+    """Accuracy on the test rows of always predicting the training majority.
+
+    This is the score of a constant model on the same split, which is the bar
+    a classifier must clear; the whole table's share of that class can sit
+    above it when the test rows' minority count is rounded up (on ``dis``,
+    0.9846 for the table and 0.9841 for its stratified test rows).
+    """
+    levels, counts = np.unique(y_train, return_counts=True)
+    return np.mean(y_test == levels[np.argmax(counts)])
 
 
 def _error_text(exc):
@@ -430,7 +436,7 @@ def run_one(
         "missing": missing,
     }
     if classification:
-        row["majority"] = majority_rate(y)
+        row["majority"] = majority_rate(y_train, y_test)
     try:
         raw_columns = None
         if raw:
@@ -622,7 +628,7 @@ def _per_dataset(results, models):
         classification = task == "classification"
         metric = "accuracy" if classification else "R²"
         extra = ["majority"] if classification else []
-        majority = part.groupby("dataset")["majority"].first()
+        majority = part.groupby("dataset")["majority"].mean()
         header = ["dataset", *extra, *scores.columns]
         lines += [
             f"### {task} per dataset: {metric}",
