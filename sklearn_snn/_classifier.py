@@ -113,6 +113,7 @@ class SNNClassifier(ClassifierMixin, BaseSNN):
         member_validation=_defaults.MEMBER_VALIDATION,
         n_iter_no_change=_defaults.N_ITER_NO_CHANGE,
         n_learning_rate_drops=_defaults.N_LEARNING_RATE_DROPS,
+        weight_averaging=_defaults.WEIGHT_AVERAGING,
         tol=_defaults.TOL,
         scoring=_defaults.SCORING,
         categorical_features=_defaults.CATEGORICAL_FEATURES,
@@ -143,6 +144,7 @@ class SNNClassifier(ClassifierMixin, BaseSNN):
         self.member_validation = member_validation
         self.n_iter_no_change = n_iter_no_change
         self.n_learning_rate_drops = n_learning_rate_drops
+        self.weight_averaging = weight_averaging
         self.tol = tol
         self.scoring = scoring
         self.categorical_features = categorical_features

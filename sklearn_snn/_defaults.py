@@ -50,6 +50,7 @@ MIN_STEPS_NO_CHANGE = 200
 #: One drop of the learning rate, by 10, at the first stall: it raised the
 #: mean score in three of the four study groups and left the fourth level.
 N_LEARNING_RATE_DROPS = 1
+WEIGHT_AVERAGING = 0.0
 TOL = 1e-4
 DEVICE = "auto"
 PRECISION = "float32"

@@ -127,6 +127,17 @@ n_learning_rate_drops : int, default=$n_learning_rate_drops
     the epochs of another wait. One drop raised the mean scores of the PMLB
     study, where 0 is the former behaviour (see :ref:`benchmarks`).
 
+weight_averaging : float, default=$weight_averaging
+    Decay of an exponential moving average of the weights over optimizer
+    steps (in the first steps the decay is lower, ``(1 + t) / (10 + t)``).
+    With a value above 0, that average, not the weights of the last step, is
+    what each epoch validates, what early stopping keeps and what the fitted
+    model predicts with; training goes on from the trained weights. An
+    average over about ``1 / (1 - weight_averaging)`` steps is less noisy
+    than any one of them, which matters when a small validation split picks
+    the epoch. Averaging keeps the weights' mean near 0, so the network
+    stays self-normalizing. 0 keeps the weights themselves.
+
 tol : float, default=$tol
     Minimum decrease of the monitored loss (or increase of the ``scoring``
     score) that counts as an improvement.

@@ -658,6 +658,8 @@ def test_non_numeric_X_is_refused(Estimator):
         ("max_iter", 0),
         ("validation_fraction", 1.0),
         ("n_iter_no_change", 0),
+        ("weight_averaging", 1.0),
+        ("weight_averaging", -0.5),
         ("tol", -1.0),
         ("n_estimators", 0),
         ("weight_constraint", "unit_norm"),
@@ -686,6 +688,21 @@ def test_adam_betas_reach_the_optimizer(Estimator, classification_data):
     model = Estimator(**FAST, beta_1=0.8, beta_2=0.95).fit(X, y)
     (group,) = model.net_.optimizer_.param_groups
     assert group["betas"] == (0.8, 0.95)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_weight_averaging_predicts_with_the_average_and_pickles(
+    Estimator, classification_data
+):
+    X, y = classification_data
+    model = Estimator(**FAST, weight_averaging=0.9).fit(X, y)
+    plain = Estimator(**FAST).fit(X, y)
+    method = "predict_proba" if hasattr(model, "predict_proba") else "predict"
+    predicted = getattr(model, method)(X[:20])
+    assert not np.allclose(predicted, getattr(plain, method)(X[:20]))
+    assert model.net_.weight_average_ is None
+    restored = pickle.loads(pickle.dumps(model))
+    np.testing.assert_allclose(getattr(restored, method)(X[:20]), predicted)
 
 
 def test_label_smoothing_smooths_the_training_loss(classification_data):

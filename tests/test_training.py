@@ -81,3 +81,58 @@ def test_a_member_trains_only_on_its_rows_of_the_members_mask():
     assert (y_pred.grad[0, :32] == 0).all()
     assert (y_pred.grad[0, 32:] != 0).all()
     assert (y_pred.grad[1] != 0).all()
+
+
+def _validated_data():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(200, 6)).astype(np.float32)
+    y = (X[:, :2].sum(axis=1, keepdims=True) + 0.5 * rng.normal(size=(200, 1))).astype(
+        np.float32
+    )
+    return TrainValidData(
+        TensorData.from_arrays(X[:160], y[:160], np.ones(160), "cpu"),
+        TensorData.from_arrays(X[160:], y[160:], np.ones(40), "cpu"),
+    )
+
+
+def _fit_with_averaging(weight_averaging, n_lr_drops=0):
+    config = _regression_config(
+        batch_size=32,
+        max_iter=30,
+        warn_at_max_iter=False,
+        n_lr_drops=n_lr_drops,
+        weight_averaging=weight_averaging,
+    )
+    torch.manual_seed(0)
+    module = SELUNetwork(NetworkSpec(6, (16, 16), 1, dropout=0.05, n_estimators=2))
+    return fit_network(module, _validated_data(), config, "cpu", FitGenerators(0))
+
+
+def test_an_average_of_the_last_step_alone_trains_as_no_average():
+    plain = _fit_with_averaging(0.0, n_lr_drops=1)
+    # A decay this small makes the average the weights of the last step: the
+    # swaps must then leave training exactly as it is without them.
+    averaged = _fit_with_averaging(1e-12, n_lr_drops=1)
+    for a, b in zip(
+        plain.module_.parameters(), averaged.module_.parameters(), strict=True
+    ):
+        torch.testing.assert_close(a, b)
+    assert plain.history[:, "valid_loss"] == pytest.approx(
+        averaged.history[:, "valid_loss"]
+    )
+
+
+@pytest.mark.parametrize("n_lr_drops", [0, 1])
+def test_the_kept_weights_are_the_validated_average(n_lr_drops):
+    net = _fit_with_averaging(0.9, n_lr_drops=n_lr_drops)
+    early_stopping = dict(net.callbacks_)["early_stopping"]
+    valid = _validated_data().valid
+    net.module_.eval()
+    with torch.no_grad():
+        loss = net.ensemble_loss(
+            net.module_.member_outputs(valid.X), valid.y, valid.sample_weight
+        )
+    assert float(loss) == pytest.approx(early_stopping.best_loss_, rel=1e-5)
+    assert net.weight_average_ is None
+    plain = _fit_with_averaging(0.0, n_lr_drops=n_lr_drops)
+    assert net.history[:, "valid_loss"] != pytest.approx(plain.history[:, "valid_loss"])

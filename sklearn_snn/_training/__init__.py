@@ -11,6 +11,7 @@ module                    job
 ``_net``                  the skorch net: losses, the training step
 ``_steps``                the compiled and CUDA-graph step engines
 ``_callbacks``            member selection, scoring, divergence, stopping
+``_averaging``            the moving average of the weights that is kept
 ``_scores``               validation scores computed on the device
 ``_fit``                  wiring: config to net and callbacks, and the fit
 ========================  ==================================================

@@ -286,6 +286,9 @@ class EarlyStopping(Callback):
         net.module_.kept_members = kept_members
         for group in net.optimizer_.param_groups:
             group["lr"] /= self.lr_drop_factor
+        average = getattr(net, "weight_average_", None)
+        if average is not None:
+            average.restart()
         # A captured CUDA graph holds the old rate: the next step captures anew.
         net.graph_step_ = None
 

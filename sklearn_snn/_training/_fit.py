@@ -48,6 +48,9 @@ class TrainingConfig:
     n_lr_drops : int, default=0
         Stalls that divide the learning rate by 10 instead of stopping (see
         :class:`EarlyStopping`).
+    weight_averaging : float, default=0.0
+        Decay of the moving average of the weights that is validated and
+        kept (see :class:`WeightAverage`); 0: the weights themselves.
     verbose : int
         0 silent, 1 a line per epoch, 2 a progress bar too.
     stop_on_score : bool, default=False
@@ -73,6 +76,7 @@ class TrainingConfig:
     betas: tuple = (_defaults.BETA_1, _defaults.BETA_2)
     criterion_params: dict = field(default_factory=dict)
     n_lr_drops: int = 0
+    weight_averaging: float = 0.0
     stop_on_score: bool = False
     precision: str = "float32"
     compile_step: bool = False
@@ -129,6 +133,7 @@ def _net_params(config, device):
         "weight_constraint": config.weight_constraint,
         "feature_sparsity": config.feature_sparsity,
         "sparse_members": config.sparse_members,
+        "weight_averaging": config.weight_averaging,
         "callbacks": _callbacks(config),
     }
 

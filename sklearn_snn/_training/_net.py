@@ -6,6 +6,7 @@ import torch
 from skorch import NeuralNet
 
 from .._selu import dropout_seeds
+from ._averaging import WeightAverage
 from ._data import TensorBatches
 from ._steps import CompiledGradients, CUDAGraphStep, FusedAdamWStep, own_code
 
@@ -68,6 +69,9 @@ class SNNNet(NeuralNet):
         Which ensemble members the penalty applies to: all of them, or every
         second one (members 1, 3, ...), so that the ensemble holds networks
         with and without it (see :class:`MemberSelection`).
+    weight_averaging : float, default=0.0
+        Decay of the moving average of the weights (:class:`WeightAverage`)
+        that the network holds between epochs; 0 keeps no average.
     **kwargs
         Passed to :class:`skorch.NeuralNet`.
     """
@@ -82,6 +86,7 @@ class SNNNet(NeuralNet):
         weight_constraint=None,
         feature_sparsity=0.0,
         sparse_members="all",
+        weight_averaging=0.0,
         **kwargs,
     ):
         self.precision = precision
@@ -89,6 +94,7 @@ class SNNNet(NeuralNet):
         self.weight_constraint = weight_constraint
         self.feature_sparsity = feature_sparsity
         self.sparse_members = sparse_members
+        self.weight_averaging = weight_averaging
         super().__init__(
             module, criterion=criterion, criterion__reduction="none", **kwargs
         )
@@ -103,6 +109,9 @@ class SNNNet(NeuralNet):
         """
         if iterator is None:
             return
+        average = getattr(self, "weight_average_", None)
+        if training and average is not None:
+            average.swap_out()
         losses, sizes = [], []
         for batch in iterator:
             self.notify("on_batch_begin", batch=batch, training=training)
@@ -117,6 +126,8 @@ class SNNNet(NeuralNet):
                 row[prefix + "_loss"] = loss
                 row[prefix + "_batch_size"] = size
         self.history.record(prefix + "_batch_count", len(losses))
+        if training and average is not None:
+            average.swap_in()
 
     def get_split_datasets(self, X, y=None, **fit_params):
         """Return the training and validation data that the estimator split."""
@@ -285,6 +296,9 @@ class SNNNet(NeuralNet):
             # The optimizer's rate, which early stopping may have dropped.
             lr = self.optimizer_.param_groups[0]["lr"]
             self.module_.shrink_input_weights_(lr * self.feature_sparsity, members)
+        average = getattr(self, "weight_average_", None)
+        if average is not None:
+            average.update()
         if self.use_compiled_step:
             # The compiled function and the graph reuse their output buffers.
             loss, y_pred = loss.clone(), y_pred.clone()
@@ -312,10 +326,18 @@ class SNNNet(NeuralNet):
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
         """Train, then free the CUDA graph of the fit (see :class:`CUDAGraphStep`).
 
+        With ``weight_averaging``, the fit keeps a :class:`WeightAverage`, and
+        the network ends it holding the average.
+
         A graph holds the optimizer's state and a fixed batch size, so every fit
         captures its own.
         """
         self.graph_step_ = None
+        self.weight_average_ = (
+            WeightAverage(self.module_, self.weight_averaging)
+            if self.weight_averaging > 0
+            else None
+        )
         graphs = self.use_compiled_step and torch.device(self.device).type == "cuda"
         try:
             with (
@@ -326,6 +348,9 @@ class SNNNet(NeuralNet):
                 return super().fit_loop(X, y, epochs=epochs, **fit_params)
         finally:
             self.graph_step_ = None
+            if self.weight_average_ is not None:
+                self.weight_average_.swap_in()
+                self.weight_average_ = None
 
     def __getstate__(self):
         state = super().__getstate__()
@@ -335,6 +360,7 @@ class SNNNet(NeuralNet):
             "compiled_gradients_",
             "adamw_step_",
             "graph_step_",
+            "weight_average_",
         ):
             state.pop(compiled, None)
         if "module_" in self.__dict__ and state.get("module") is self.module_:
