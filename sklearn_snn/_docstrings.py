@@ -136,7 +136,9 @@ weight_averaging : float, default=$weight_averaging
     average over about ``1 / (1 - weight_averaging)`` steps is less noisy
     than any one of them, which matters when a small validation split picks
     the epoch. Averaging keeps the weights' mean near 0, so the network
-    stays self-normalizing. 0 keeps the weights themselves.
+    stays self-normalizing. Each call of ``fit`` or ``partial_fit`` (or a
+    warm start) begins a new average from the weights it starts with, which
+    are the previous call's average. 0 keeps the weights themselves.
 
 tol : float, default=$tol
     Minimum decrease of the monitored loss (or increase of the ``scoring``
