@@ -32,7 +32,8 @@ class WeightAverage:
         self.decay = decay
         self.params = [p for p in module.parameters() if p.requires_grad]
         self.average = [p.detach().clone() for p in self.params]
-        self.trained = None
+        self.trained = [torch.empty_like(p) for p in self.params]
+        self.holds_average = False
         self.n_updates = 0
 
     @torch.no_grad()
@@ -40,24 +41,25 @@ class WeightAverage:
         """Move the average towards the current weights, after a step."""
         self.n_updates += 1
         decay = min(self.decay, (1 + self.n_updates) / (10 + self.n_updates))
-        torch._foreach_lerp_(self.average, [p.detach() for p in self.params], 1 - decay)
+        torch._foreach_lerp_(self.average, self.params, 1 - decay)
 
     @torch.no_grad()
     def swap_in(self):
         """Put the average into the network, keeping the trained weights aside."""
-        if self.trained is None:
-            self.trained = [p.detach().clone() for p in self.params]
+        if not self.holds_average:
+            torch._foreach_copy_(self.trained, self.params)
             torch._foreach_copy_(self.params, self.average)
+            self.holds_average = True
 
     @torch.no_grad()
     def swap_out(self):
         """Put the trained weights back into the network, to train on."""
-        if self.trained is not None:
+        if self.holds_average:
             torch._foreach_copy_(self.params, self.trained)
-            self.trained = None
+            self.holds_average = False
 
     @torch.no_grad()
     def restart(self):
         """Start again from the network's weights, which were just replaced."""
-        self.trained = None
-        torch._foreach_copy_(self.average, [p.detach() for p in self.params])
+        self.holds_average = False
+        torch._foreach_copy_(self.average, self.params)
