@@ -600,13 +600,16 @@ def _side_by_side(groups, models):
     for (task, size), group in groups:
         scores = group.pivot(index="dataset", columns="model", values="score")
         ranks = scores.rank(axis=1, ascending=False)
-        best = scores.mean().max()
+        # One set of means for the best and the cells: a frame's column means
+        # and each column's own mean can differ in the last bit.
+        means = scores.mean()
+        best = means.max()
         cells = []
         for model in present:
             if model not in scores:
                 cells.append("-")
                 continue
-            mean = scores[model].mean()
+            mean = means[model]
             cell = _mean_cell(scores[model], best=mean == best)
             if not pd.isna(mean):
                 cell = f"{cell} ({ranks[model].mean():.2f})"
