@@ -82,9 +82,10 @@ def test_divergence_with_early_stopping_keeps_the_best_epoch(
     monkeypatch, classification_data
 ):
     X, y = classification_data
-    _corrupt_loss_after(monkeypatch, 5 * 6, np.inf)  # 180 training rows: 6 batches
+    # With the shared split, 180 training rows: 6 batches.
+    _corrupt_loss_after(monkeypatch, 5 * 6, np.inf)
     with pytest.warns(ConvergenceWarning, match="diverged"):
-        clf = SNNClassifier(**FAST).fit(X, y)
+        clf = SNNClassifier(**FAST, member_validation="shared").fit(X, y)
     assert clf.n_iter_ == 5
     assert clf.best_validation_score_ in clf.validation_scores_
     assert np.isfinite(clf.predict_proba(X)).all()
@@ -110,9 +111,10 @@ def test_keyboard_interrupt_with_early_stopping_keeps_the_best_weights(
     monkeypatch, classification_data
 ):
     X, y = classification_data
+    # With the shared split, 180 training rows: 6 batches.
     _interrupt_after(monkeypatch, 4 * 6 + 1)
     with pytest.warns(UserWarning, match="interrupted after 4 epochs"):
-        clf = SNNClassifier(**FAST).fit(X, y)
+        clf = SNNClassifier(**FAST, member_validation="shared").fit(X, y)
     assert clf.n_iter_ == 4
     assert clf.best_validation_score_ in clf.validation_scores_
     assert np.isfinite(clf.predict_proba(X)).all()

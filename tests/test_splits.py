@@ -113,7 +113,7 @@ def test_pairs_out_of_fold_predictions_differ_from_the_shared_split(
 ):
     X, y = classification_data if Estimator is SNNClassifier else regression_data
     params = {**FAST, "max_iter": 5}
-    shared = _fit_quietly(Estimator(**params), X, y)
+    shared = _fit_quietly(Estimator(**params, member_validation="shared"), X, y)
     pairs = _fit_quietly(Estimator(**params, member_validation="pairs"), X, y)
     assert not np.allclose(shared.loss_curve_, pairs.loss_curve_)
 
@@ -126,7 +126,7 @@ def test_pairs_is_the_shared_split_where_there_are_no_pairs_to_form(
 ):
     X, y = classification_data
     params = {**FAST, "max_iter": 5, **params}
-    shared = _fit_quietly(SNNClassifier(**params), X, y)
+    shared = _fit_quietly(SNNClassifier(**params, member_validation="shared"), X, y)
     pairs = _fit_quietly(SNNClassifier(**params, member_validation="pairs"), X, y)
     np.testing.assert_array_equal(shared.predict_proba(X), pairs.predict_proba(X))
 
@@ -134,7 +134,12 @@ def test_pairs_is_the_shared_split_where_there_are_no_pairs_to_form(
 def test_pairs_uses_x_val_for_all_members_when_given(classification_data):
     X, y = classification_data
     fit_params = {"X_val": X[150:], "y_val": y[150:]}
-    shared = _fit_quietly(SNNClassifier(**FAST), X[:150], y[:150], **fit_params)
+    shared = _fit_quietly(
+        SNNClassifier(**FAST, member_validation="shared"),
+        X[:150],
+        y[:150],
+        **fit_params,
+    )
     pairs = _fit_quietly(
         SNNClassifier(**FAST, member_validation="pairs"),
         X[:150],
