@@ -7,7 +7,8 @@ datasets that ship with scikit-learn, and reports, per dataset:
   standardized columns and the periodic features of the numeric ones, which
   the SELU fixed point needs near 0 and 1;
 - the mean and variance of each hidden layer's SELU activations
-  (``diagnostics.activation_stats``, dropout active as in training), at
+  (``diagnostics.activation_stats``, in training mode, so with AlphaDropout
+  where ``dropout`` is above 0), at
   initialization and after ``fit``.
 
 Example::
@@ -114,8 +115,9 @@ def main(argv=None):
         "The default estimators' activations after training",
         f"Machine: {machine_name()}. Seed {args.seed}; `python "
         "benchmarks/default_activations.py`. Default parameters; "
-        "statistics over each whole dataset, with AlphaDropout active "
-        "for the layer statistics. The first-layer inputs are those of "
+        "statistics over each whole dataset, in training mode for the "
+        "layer statistics (AlphaDropout active where `dropout` is above 0; "
+        "the defaults have none). The first-layer inputs are those of "
         "the fitted model (the periodic features after training).",
         lines,
     )
