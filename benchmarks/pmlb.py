@@ -756,7 +756,8 @@ def main(argv=None):
         "--combine",
         nargs="+",
         metavar="CSV",
-        help="summarize these results files together instead of running",
+        help="summarize these results files together instead of running (their "
+        "rows of --seeds, and of --datasets and --size when given)",
     )
     parser.add_argument(
         "--snn-params",
@@ -798,6 +799,9 @@ def main(argv=None):
     csv_path = results_dir / f"pmlb-{tag}.csv"
     if args.combine:
         results = pd.concat([pd.read_csv(path) for path in args.combine])
+        results = results[
+            results["seed"].isin(args.seeds) & results["dataset"].isin(index["name"])
+        ]
         results.to_csv(csv_path, index=False)
         _report(results, args, argv, device, tag, pd.read_csv(index_path), results_dir)
         return
