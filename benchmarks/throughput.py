@@ -6,10 +6,11 @@ the TFLOP/s that implies, for:
 (a) skorch's ``NeuralNetClassifier`` around the same network, with its default
     DataLoader;
 (b) a plain PyTorch loop with the data already on the device;
-(c) SNNClassifier, eager;
-(d) SNNClassifier with ``compile_step=True``;
-(e) SNNClassifier with ``precision='bf16'`` (CUDA only);
-(f) SNNClassifier with both (CUDA only).
+(c) SNNClassifier, eager, in float32;
+(d) SNNClassifier with ``compile_step=True``, in float32;
+(e) SNNClassifier with ``precision='bf16'`` (CUDA, or a CPU with bfloat16
+    matrix instructions);
+(f) SNNClassifier with both (the same devices).
 
 Each variant trains a warm-up epoch (which pays any compile time) and then
 ``--repeats`` timed epochs of ``--steps`` batches. On the CPU the timed epochs
@@ -45,6 +46,7 @@ from skorch import NeuralNetClassifier
 from torch import nn
 
 from sklearn_snn import SNNClassifier
+from sklearn_snn._device import cpu_has_bf16_matrix_units
 from sklearn_snn._network import NetworkSpec, SELUNetwork
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -52,8 +54,8 @@ PREDICT_WARMUP = 10_000
 NETWORKS = {"4x256": (256,) * 4, "8x512": (512,) * 8, "8x1024": (1024,) * 8}
 #: The SNNClassifier variants: key, label and parameters.
 SNN_VARIANTS = [
-    ("c", "(c) SNN eager", {}),
-    ("d", "(d) SNN compile_step", {"compile_step": True}),
+    ("c", "(c) SNN eager", {"precision": "float32"}),
+    ("d", "(d) SNN compile_step", {"compile_step": True, "precision": "float32"}),
     ("e", "(e) SNN bf16", {"precision": "bf16"}),
     ("f", "(f) SNN bf16 compile_step", {"precision": "bf16", "compile_step": True}),
 ]
@@ -192,7 +194,7 @@ def main(argv=None):
     batch_sizes = args.batch_sizes or ([256, 1024] if quick else [256, 1024, 4096])
     steps = args.steps or (40 if quick else 200)
     variants = args.variants or (list("abc") if quick else list("abcdef"))
-    if not cuda:
+    if not cuda and not cpu_has_bf16_matrix_units():
         variants = [v for v in variants if v not in "ef"]
 
     rng = np.random.default_rng(0)

@@ -17,7 +17,7 @@ from sklearn.metrics import check_scoring
 from sklearn.utils import check_random_state
 
 from . import _defaults
-from ._device import FitGenerators, resolve_device
+from ._device import FitGenerators, resolve_device, resolve_precision
 from ._inputs import TableInputs
 from ._network import NetworkSpec, SELUNetwork
 from ._predict import predict_outputs
@@ -79,7 +79,7 @@ class BaseSNN(TableInputs, BaseEstimator):
         "input_scaling": [StrOptions({"standard", "robust"})],
         "numerical_embedding": [StrOptions({"periodic"}), None],
         "device": [str],
-        "precision": [StrOptions({"float32", "bf16"})],
+        "precision": [StrOptions({"auto", "float32", "bf16"})],
         "compile_step": ["boolean"],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -95,6 +95,9 @@ class BaseSNN(TableInputs, BaseEstimator):
     _output_init: str
     #: the initial frequencies' spread (see ``NetworkSpec.periodic_sigma``);
     _periodic_sigma: float
+    #: the rise of the validation loss that ends patience early, or None
+    #: (see ``EarlyStopping.overfit_rise``);
+    _overfit_rise: float | None
     #: ``score(y_pred, data) -> float``, the validation score per epoch with
     #: ``scoring='loss'``;
     _validation_score: staticmethod
@@ -264,10 +267,11 @@ class BaseSNN(TableInputs, BaseEstimator):
             n_iter_no_change=self.n_iter_no_change,
             min_steps_no_change=_defaults.MIN_STEPS_NO_CHANGE,
             n_lr_drops=self.n_learning_rate_drops,
+            overfit_rise=self._overfit_rise,
             weight_averaging=self.weight_averaging,
             tol=self.tol,
             verbose=int(self.verbose),
-            precision=self.precision,
+            precision=resolve_precision(self.precision, self.device_),
             compile_step=self.compile_step,
             weight_constraint=self.weight_constraint,
             **self._feature_sparsity_config(validated=valid_data is not None),

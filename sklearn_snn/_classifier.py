@@ -88,6 +88,7 @@ class SNNClassifier(ClassifierMixin, BaseSNN):
     _combine = "probabilities"
     _output_init = _defaults.CLASSIFIER_OUTPUT_INIT
     _periodic_sigma = _defaults.CLASSIFIER_PERIODIC_SIGMA
+    _overfit_rise = _defaults.CLASSIFIER_OVERFIT_RISE
     _validation_score = staticmethod(weighted_accuracy)
     _numeric_targets = False
     #: Fitted attributes of the targets, and what kind of data each one is

@@ -51,6 +51,14 @@ N_ITER_NO_CHANGE = 20
 #: stops, so that on small datasets (an epoch of one or two batches) patience
 #: is not a handful of steps.
 MIN_STEPS_NO_CHANGE = 200
+#: The classifier waives that floor when its validation loss has risen more
+#: than 5% above a best below the first epoch's: the cross-entropy has
+#: turned up, which is overfitting. Small fits then trained about 80 epochs
+#: instead of 200, and both classification groups rose. The regressor's
+#: squared error rose as far and fell again at the same learning rate, so it
+#: keeps the floor.
+CLASSIFIER_OVERFIT_RISE = 0.05
+REGRESSOR_OVERFIT_RISE = None
 #: One drop of the learning rate, by 10, at the first stall: it raised the
 #: mean score in three of the four study groups and left the fourth level.
 N_LEARNING_RATE_DROPS = 1
@@ -60,7 +68,10 @@ N_LEARNING_RATE_DROPS = 1
 WEIGHT_AVERAGING = 0.9
 TOL = 1e-4
 DEVICE = "auto"
-PRECISION = "float32"
+#: ``'auto'``: bf16 autocast of the training step on a CPU with bf16 matrix
+#: instructions. On the study's AMD EPYC it cut the median fit time by a
+#: quarter and moved no group's mean score by more than 0.0005.
+PRECISION = "auto"
 COMPILE_STEP = False
 CATEGORICAL_FEATURES = "auto"
 INPUT_SCALING = "standard"

@@ -57,6 +57,41 @@ def resolve_device(device):
     return str(parsed)
 
 
+def resolve_precision(precision, device):
+    """Turn the ``precision`` parameter into ``'float32'`` or ``'bf16'``.
+
+    Parameters
+    ----------
+    precision : {'auto', 'float32', 'bf16'}
+        ``'auto'`` is ``'bf16'`` on a CPU with bfloat16 matrix instructions
+        (AVX512-BF16 or AMX), where the autocast training step is faster than
+        float32, and ``'float32'`` elsewhere: a CPU without them emulates bf16
+        arithmetic, and on CUDA the eager step of these networks is
+        bound by kernel launches, which the casts only add to.
+    device : str
+        The training device, as :func:`resolve_device` returns it.
+
+    Returns
+    -------
+    str
+    """
+    if precision != "auto":
+        return precision
+    if torch.device(device).type == "cpu" and cpu_has_bf16_matrix_units():
+        return "bf16"
+    return "float32"
+
+
+def cpu_has_bf16_matrix_units():
+    """Whether this CPU multiplies bfloat16 matrices natively (AVX512-BF16, AMX).
+
+    Returns
+    -------
+    bool
+    """
+    return torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
+
+
 def storage_device(nbytes, device):
     """Where training data of ``nbytes`` bytes is kept for training on ``device``.
 

@@ -116,7 +116,7 @@ n_iter_no_change : int, default=$n_iter_no_change
     Epochs without improvement of the monitored loss before training stops.
     Training also waits for at least $min_steps_no_change optimizer steps
     without improvement, so that on small datasets, where an epoch is one or two
-    batches, patience is not a handful of steps.
+    batches, patience is not a handful of steps.$overfit_rule
 
 n_learning_rate_drops : int, default=$n_learning_rate_drops
     Times that a stall of the monitored loss, by the rule of
@@ -207,11 +207,17 @@ device : str, default=$device
     the GPU's free memory; larger data stays in pinned host memory and is
     copied over batch by batch.
 
-precision : {'float32', 'bf16'}, default=$precision
+precision : {'auto', 'float32', 'bf16'}, default=$precision
     Arithmetic of the training forward pass. ``'bf16'`` runs it under
-    bfloat16 autocast (on CUDA, where bf16 matrix units make it faster; on
-    the CPU it is usually slower). Weights, the optimizer and predictions
-    stay in float32 (float64 for predictions on the CPU).
+    bfloat16 autocast; weights, the optimizer, validation and predictions
+    stay in float32 (float64 for predictions on the CPU). ``'auto'`` chooses
+    ``'bf16'`` on a CPU with bfloat16 matrix instructions (AVX512-BF16 or
+    AMX), where it trains faster at the same accuracy, and ``'float32'``
+    elsewhere: other CPUs emulate bf16 arithmetic, and on CUDA the
+    eager step is bound by kernel launches, not arithmetic (with
+    ``compile_step=True`` bf16 is faster there too). The fitted
+    ``net_.precision`` holds the choice. Fits with the same
+    ``random_state`` agree only between machines that make the same choice.
 
 compile_step : bool, default=$compile_step
     Compile the training step (forward pass, loss, backward pass) with
@@ -298,6 +304,22 @@ def _indented(text):
     return textwrap.indent(text, "    ").lstrip()
 
 
+def _overfit_rule(rise):
+    if rise is None:
+        return ""
+    return textwrap.indent(
+        textwrap.fill(
+            "The wait in steps is waived when the validation loss (with "
+            f"``scoring='loss'``) is more than {rise:.0%} above its best after "
+            "those epochs, and that best improved on the first epoch's: a "
+            "loss that has turned up after falling is overfitting, not a "
+            "plateau.",
+            width=76,
+        ),
+        "    ",
+    ).join(["\n", ""])
+
+
 def fill_shared_sections(cls):
     """Substitute the shared parameter and attribute docs into a class docstring.
 
@@ -321,6 +343,7 @@ def fill_shared_sections(cls):
         auto_feature_sparsity=repr(_defaults.AUTO_FEATURE_SPARSITY),
         auto_batch_size=_defaults.AUTO_BATCH_SIZE,
         min_steps_no_change=_defaults.MIN_STEPS_NO_CHANGE,
+        overfit_rule=_overfit_rule(cls._overfit_rise),
         min_level_count=_defaults.MIN_LEVEL_COUNT,
         max_one_hot_levels=_defaults.MAX_ONE_HOT_LEVELS,
         embedding_dim=_defaults.EMBEDDING_DIM,

@@ -69,6 +69,7 @@ class SNNRegressor(RegressorMixin, BaseSNN):
     _combine = "outputs"
     _output_init = _defaults.REGRESSOR_OUTPUT_INIT
     _periodic_sigma = _defaults.REGRESSOR_PERIODIC_SIGMA
+    _overfit_rise = _defaults.REGRESSOR_OVERFIT_RISE
     _validation_score = staticmethod(weighted_r2)
     _numeric_targets = True
     #: Fitted attributes of the targets, and what kind of data each one is

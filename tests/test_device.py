@@ -6,6 +6,7 @@ import torch
 from sklearn_snn._device import (
     FitGenerators,
     resolve_device,
+    resolve_precision,
     storage_device,
 )
 
@@ -16,6 +17,18 @@ def test_resolve_device():
     assert resolve_device("auto") == expected
     with pytest.raises(ValueError, match="not a torch device"):
         resolve_device("tpu-ish")
+
+
+@pytest.mark.parametrize("has_units", [True, False])
+def test_auto_precision_is_bf16_only_on_a_cpu_with_bf16_matrix_units(
+    monkeypatch, has_units
+):
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: has_units)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
+    assert resolve_precision("auto", "cpu") == ("bf16" if has_units else "float32")
+    assert resolve_precision("auto", "cuda:0") == "float32"
+    assert resolve_precision("float32", "cpu") == "float32"
+    assert resolve_precision("bf16", "cuda") == "bf16"
 
 
 def test_data_that_does_not_fit_the_gpu_stays_on_the_host(monkeypatch):

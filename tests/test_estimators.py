@@ -187,6 +187,21 @@ def test_early_stopping_restores_the_best_epoch(classification_data, monkeypatch
     assert clf.n_iter_ < 200
 
 
+def test_only_the_classifier_ends_patience_when_its_validation_loss_rises(rng):
+    # Random targets: the validation loss turns up within a few epochs. An
+    # epoch of 120 rows is one step, so the 200-step floor alone trains the
+    # whole max_iter; the regressor keeps that floor.
+    X = rng.normal(size=(120, 10))
+    params = {"device": "cpu", "hidden_layer_sizes": (32, 32), "random_state": 0}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        clf = SNNClassifier(**params).fit(X, rng.integers(0, 2, 120))
+    assert clf.n_iter_ < 200
+    with pytest.warns(ConvergenceWarning):
+        reg = SNNRegressor(**params, max_iter=100).fit(X, rng.normal(size=120))
+    assert reg.n_iter_ == 100
+
+
 def test_a_learning_rate_drop_goes_on_from_the_best_epoch(
     classification_data, monkeypatch
 ):

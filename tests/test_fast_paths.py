@@ -30,6 +30,8 @@ def test_compiled_step_follows_the_eager_loss_trajectory(rng):
         "early_stopping": False,
         "max_iter": 4,
         "batch_size": 32,
+        # float32: under bf16 the two paths round differently.
+        "precision": "float32",
     }
     eager = _fit_quietly(SNNRegressor(**params), X, y)
     compiled = _fit_quietly(SNNRegressor(**params, compile_step=True), X, y)
@@ -49,6 +51,8 @@ def test_compiled_step_follows_eager_with_member_folds(rng):
         "max_iter": 3,
         "batch_size": 40,
         "member_validation": "pairs",
+        # float32: under bf16 the two paths round differently.
+        "precision": "float32",
     }
     eager = _fit_quietly(SNNRegressor(**params), X, y)
     compiled = _fit_quietly(SNNRegressor(**params, compile_step=True), X, y)
@@ -68,6 +72,8 @@ def test_compiled_step_trains_embeddings_like_the_eager_step(rng):
         "early_stopping": False,
         "max_iter": 3,
         "batch_size": 40,
+        # float32: under bf16 the two paths round differently.
+        "precision": "float32",
     }
     eager = _fit_quietly(SNNRegressor(**params), X, y)
     compiled = _fit_quietly(SNNRegressor(**params, compile_step=True), X, y)
@@ -108,10 +114,22 @@ def test_compiled_step_with_dropout_is_reproducible(classification_data):
 
 def test_bf16_reaches_the_accuracy_of_float32(classification_data):
     X, y = classification_data
-    full = SNNClassifier(**FAST).fit(X, y)
+    full = SNNClassifier(**FAST, precision="float32").fit(X, y)
     half = SNNClassifier(**FAST, precision="bf16").fit(X, y)
     assert half.score(X, y) >= full.score(X, y) - 0.05
     assert next(half.net_.module_.parameters()).dtype == torch.float32
+
+
+@pytest.mark.parametrize("has_units", [True, False])
+def test_auto_precision_trains_in_bf16_where_the_cpu_has_bf16_units(
+    monkeypatch, classification_data, has_units
+):
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: has_units)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
+    X, y = classification_data
+    clf = _fit_quietly(SNNClassifier(**{**FAST, "max_iter": 2}, precision="auto"), X, y)
+    assert clf.net_.precision == ("bf16" if has_units else "float32")
+    assert clf.get_params()["precision"] == "auto"
 
 
 def test_compiled_model_pickles(classification_data):

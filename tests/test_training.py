@@ -1,8 +1,11 @@
 """fit_network: a net and its callbacks built from a TrainingConfig."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 import torch
+from skorch.history import History
 
 from sklearn_snn._device import FitGenerators
 from sklearn_snn._network import NetworkSpec, SELUNetwork
@@ -13,7 +16,7 @@ from sklearn_snn._training import (
     fit_network,
     weighted_r2,
 )
-from sklearn_snn._training._callbacks import select_members
+from sklearn_snn._training._callbacks import EarlyStopping, select_members
 
 
 def _regression_config(**params):
@@ -136,3 +139,42 @@ def test_the_kept_weights_are_the_validated_average(n_lr_drops):
     assert net.weight_average_ is None
     plain = _fit_with_averaging(0.0, n_lr_drops=n_lr_drops)
     assert net.history[:, "valid_loss"] != pytest.approx(plain.history[:, "valid_loss"])
+
+
+def _early_stopping_after(valid_losses, **params):
+    """Return an EarlyStopping that has seen epochs of these validation losses."""
+    module = torch.nn.Linear(2, 1)
+    module.kept_members = None
+    net = SimpleNamespace(
+        module_=module,
+        history=History(),
+        optimizer_=torch.optim.SGD(module.parameters(), lr=0.1),
+    )
+    early_stopping = EarlyStopping(
+        n_iter_no_change=2, tol=0.0, min_steps_no_change=1000, **params
+    )
+    early_stopping.on_train_begin(net)
+    for loss in valid_losses:
+        net.history.new_epoch()
+        net.history.record("train_batch_count", 1)
+        net.history.record("valid_loss", loss)
+        early_stopping.on_epoch_end(net, dataset_valid=object())
+    return early_stopping
+
+
+@pytest.mark.parametrize(
+    ("losses", "overfit_rise", "stops"),
+    [
+        ([1.0, 0.9, 1.0, 1.0], 0.05, True),
+        ([1.0, 0.9, 1.0, 1.0], None, False),
+        ([1.0, 0.9, 0.93, 0.94], 0.05, False),
+        ([1.0, 0.9, 1.0, 0.92], 0.05, False),
+        # Risen from the first epoch on: nothing fitted yet to overfit.
+        ([1.0, 1.1, 1.1, 1.1], 0.05, False),
+    ],
+)
+def test_a_risen_validation_loss_ends_patience_without_the_step_floor(
+    losses, overfit_rise, stops
+):
+    early_stopping = _early_stopping_after(losses, overfit_rise=overfit_rise)
+    assert early_stopping.converged_ is stops

@@ -51,14 +51,13 @@ def select_members(net, data):
     n_members = module.spec.n_estimators
     was_training = module.training
     module.eval()
-    with net._autocast():
-        outputs = torch.cat(
-            [
-                module.member_outputs(X.to(net.device)).float()
-                for X in data.X.split(_SELECTION_BATCH)
-            ],
-            dim=1,
-        )
+    outputs = torch.cat(
+        [
+            module.member_outputs(X.to(net.device))
+            for X in data.X.split(_SELECTION_BATCH)
+        ],
+        dim=1,
+    )
     module.train(was_training)
     y = data.y.to(outputs.device)
     weight = data.sample_weight.to(outputs.device)
@@ -169,8 +168,13 @@ class EarlyStopping(Callback):
     training loss is monitored and the last epoch's weights are kept. Either
     way, training stops when the monitored loss has not improved by ``tol``
     for ``n_iter_no_change`` epochs and for at least ``min_steps_no_change``
-    optimizer steps. A decision taken at the end of an epoch takes effect at
-    the start of the next one, so that the epoch is logged first. The kept
+    optimizer steps, or, with ``overfit_rise``, for ``n_iter_no_change``
+    epochs after which the validation loss is that fraction above a best
+    that improved on the first epoch's: a sign of overfitting rather than of
+    a plateau (a loss that rises from the first epoch on has fitted nothing
+    yet, and often comes back down). A decision taken at the
+    end of an epoch takes effect at the start of the next one, so that the
+    epoch is logged first. The kept
     weights include the members that :class:`MemberSelection` kept.
 
     With ``n_lr_drops``, the first stalls do not stop training: the kept
@@ -197,6 +201,11 @@ class EarlyStopping(Callback):
         Stalls that drop the learning rate instead of stopping.
     lr_drop_factor : float, default=10.0
         What each drop divides the learning rate by.
+    overfit_rise : float or None, default=None
+        With the validation loss monitored, a stall whose last epoch's loss
+        is more than ``1 + overfit_rise`` times the best, where the best is
+        below the first epoch's loss, needs no ``min_steps_no_change``.
+        None: every stall does.
 
     Attributes
     ----------
@@ -218,6 +227,7 @@ class EarlyStopping(Callback):
         monitor="valid_loss",
         n_lr_drops=0,
         lr_drop_factor=10.0,
+        overfit_rise=None,
     ):
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
@@ -225,12 +235,14 @@ class EarlyStopping(Callback):
         self.monitor = monitor
         self.n_lr_drops = n_lr_drops
         self.lr_drop_factor = lr_drop_factor
+        self.overfit_rise = overfit_rise
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         """Reset the state of a fit."""
         self.converged_ = False
         self.n_epochs_ = 0
         self.best_loss_ = math.inf
+        self.first_loss_ = None
         self.best_validation_score_ = None
         self.n_stalled_ = 0
         self.steps_stalled_ = 0
@@ -254,6 +266,8 @@ class EarlyStopping(Callback):
             monitored = -record["valid_score"]
         else:
             monitored = record["valid_loss"]
+        if self.first_loss_ is None:
+            self.first_loss_ = monitored
         improved = monitored < self.best_loss_ - self.tol
         if improved:
             self.best_loss_ = monitored
@@ -267,14 +281,24 @@ class EarlyStopping(Callback):
         if dataset_valid is None or improved:
             self.restore_state_ = _snapshot(net.module_)
             self.best_validation_score_ = record.get("valid_score")
-        if (
-            self.n_stalled_ >= self.n_iter_no_change
-            and self.steps_stalled_ >= self.min_steps_no_change
+        if self.n_stalled_ >= self.n_iter_no_change and (
+            self.steps_stalled_ >= self.min_steps_no_change
+            or self._overfits(monitored, dataset_valid)
         ):
             if self.n_lr_drops_left_ > 0:
                 self._drop_learning_rate(net)
             else:
                 self.converged_ = True
+
+    def _overfits(self, monitored, dataset_valid):
+        """Whether the validation loss rose ``overfit_rise`` above a fallen best."""
+        return (
+            self.overfit_rise is not None
+            and dataset_valid is not None
+            and self.monitor == "valid_loss"
+            and self.best_loss_ < self.first_loss_
+            and monitored > (1 + self.overfit_rise) * self.best_loss_
+        )
 
     def _drop_learning_rate(self, net):
         """Go back to the kept weights at a lower learning rate, with new patience."""

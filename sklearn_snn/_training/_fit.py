@@ -48,6 +48,9 @@ class TrainingConfig:
     n_lr_drops : int, default=0
         Stalls that divide the learning rate by 10 instead of stopping (see
         :class:`EarlyStopping`).
+    overfit_rise : float or None, default=None
+        Rise of the validation loss above its best that ends patience
+        without ``min_steps_no_change`` (see :class:`EarlyStopping`).
     weight_averaging : float, default=0.0
         Decay of the moving average of the weights that is validated and
         kept (see :class:`WeightAverage`); 0: the weights themselves.
@@ -76,6 +79,7 @@ class TrainingConfig:
     betas: tuple = (_defaults.BETA_1, _defaults.BETA_2)
     criterion_params: dict = field(default_factory=dict)
     n_lr_drops: int = 0
+    overfit_rise: float | None = None
     weight_averaging: float = 0.0
     stop_on_score: bool = False
     precision: str = "float32"
@@ -110,6 +114,7 @@ def _callbacks(config):
                 config.min_steps_no_change,
                 monitor="valid_score" if config.stop_on_score else "valid_loss",
                 n_lr_drops=config.n_lr_drops,
+                overfit_rise=config.overfit_rise,
             ),
         ),
     ]

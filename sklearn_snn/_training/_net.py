@@ -160,12 +160,13 @@ class SNNNet(NeuralNet):
     def infer(self, x, **fit_params):
         """Return every member's outputs for a batch of :class:`TensorData`.
 
-        The outputs have shape ``(n_estimators, n_samples, n_outputs)``, in
-        training and in evaluation: the loss decides how to use them (see
-        :meth:`get_loss`).
+        The outputs have shape ``(n_estimators, n_samples, n_outputs)``: the
+        loss decides how to use them (see :meth:`get_loss`). skorch calls this
+        for validation only, as :meth:`train_step` runs its own forward pass;
+        it stays in float32 whatever ``precision``, so that the validation
+        scores that early stopping compares are those of the predictions.
         """
-        with self._autocast():
-            return self.module_.member_outputs(x.X)
+        return self.module_.member_outputs(x.X)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         """Return the loss of a batch: skorch's hook.
