@@ -215,7 +215,7 @@ precision : {'auto', 'float32', 'bf16'}, default=$precision
     AMX), where it trains faster at the same accuracy, and ``'float32'``
     elsewhere: other CPUs emulate bf16 arithmetic, and on CUDA the
     eager step is bound by kernel launches, not arithmetic (with
-    ``compile_step=True`` bf16 is faster there too). The fitted
+    ``compile_step=True`` bf16 is faster there: ask for it). The fitted
     ``net_.precision`` holds the choice. Fits with the same
     ``random_state`` agree only between machines that make the same choice.
 
