@@ -43,7 +43,9 @@ then per task and size with ranks and SNN's wins; per dataset with
 ``--raw`` or ``--per-dataset``; the errors) and ``pmlb-<tag>.png`` (SNN
 against each other model, one point per dataset). ``--combine`` summarizes CSV
 files of earlier runs together instead of running anything, for example
-anchors run on CPU cores while the SNN trains on the GPU.
+anchors run on CPU cores while the SNN trains on the GPU; where two files
+hold the same run (dataset, model, seed, inputs), the later file's row is
+kept, so that a rerun replaces the rows it repeats.
 
 Example::
 
@@ -105,6 +107,8 @@ RAW_INPUT = {"snn", "snn-onehot", "hgb", "lgbm", *PEERS}
 NATIVE_NAN = {"hgb", "lgbm"}
 #: Models that run on ``--device``; the others run on the CPU cores.
 DEVICE_MODELS = {"snn", *RAW_VARIANTS, "skorch", *PEERS}
+#: The columns that name a run: two result rows with the same ones repeat it.
+RUN_KEY = ["dataset", "task", "model", "seed", "input", "missing"]
 #: HistGradientBoosting's most levels of one categorical feature (its max_bins).
 HGB_MAX_LEVELS = 255
 
@@ -757,7 +761,8 @@ def main(argv=None):
         nargs="+",
         metavar="CSV",
         help="summarize these results files together instead of running (their "
-        "rows of --seeds, and of --datasets and --size when given)",
+        "rows of --seeds, and of --datasets and --size when given; of two "
+        "rows of the same run, the later file's)",
     )
     parser.add_argument(
         "--snn-params",
@@ -799,6 +804,7 @@ def main(argv=None):
     csv_path = results_dir / f"pmlb-{tag}.csv"
     if args.combine:
         results = pd.concat([pd.read_csv(path) for path in args.combine])
+        results = results.drop_duplicates(RUN_KEY, keep="last")
         results = results[
             results["seed"].isin(args.seeds) & results["dataset"].isin(index["name"])
         ]
