@@ -305,19 +305,17 @@ def _indented(text):
 
 
 def _overfit_rule(rise):
+    """Return the sentence of ``n_iter_no_change`` on ``overfit_rise``, or nothing."""
     if rise is None:
         return ""
-    return textwrap.indent(
-        textwrap.fill(
-            "The wait in steps is waived when the validation loss (with "
-            f"``scoring='loss'``) is more than {rise:.0%} above its best after "
-            "those epochs, and that best improved on the first epoch's: a "
-            "loss that has turned up after falling is overfitting, not a "
-            "plateau.",
-            width=76,
-        ),
-        "    ",
-    ).join(["\n", ""])
+    sentence = (
+        "The wait in steps is waived when the validation loss (with "
+        f"``scoring='loss'``) is more than {rise:.0%} above its best after "
+        "those epochs, and that best improved on the first epoch's: a "
+        "loss that has turned up after falling is overfitting, not a "
+        "plateau."
+    )
+    return "\n" + textwrap.indent(textwrap.fill(sentence, width=76), "    ")
 
 
 def fill_shared_sections(cls):

@@ -172,10 +172,10 @@ class EarlyStopping(Callback):
     epochs after which the validation loss is that fraction above a best
     that improved on the first epoch's: a sign of overfitting rather than of
     a plateau (a loss that rises from the first epoch on has fitted nothing
-    yet, and often comes back down). A decision taken at the
-    end of an epoch takes effect at the start of the next one, so that the
-    epoch is logged first. The kept
-    weights include the members that :class:`MemberSelection` kept.
+    yet, and often comes back down). A decision taken at the end of an
+    epoch takes effect at the start of the next one, so that the epoch is
+    logged first. The kept weights include the members that
+    :class:`MemberSelection` kept.
 
     With ``n_lr_drops``, the first stalls do not stop training: the kept
     weights are restored, the learning rate is divided by ``lr_drop_factor``,

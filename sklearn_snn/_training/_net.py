@@ -47,7 +47,8 @@ class SNNNet(NeuralNet):
         The loss, a ``torch.nn`` loss class; it is built with
         ``reduction='none'`` so that the net can weigh each sample.
     precision : {'float32', 'bf16'}, default='float32'
-        'bf16' runs the forward pass under bfloat16 autocast.
+        'bf16' runs the training step's forward pass under bfloat16 autocast;
+        validation stays in float32 (see :meth:`infer`).
     use_compiled_step : bool, default=False
         Whether to compile each training step with ``torch.compile`` and
         update the weights with a fused AdamW: the estimator's
