@@ -106,3 +106,17 @@ MAX_INDICATOR_STANDARDIZED = 3.0
 #: Missing indicators are centered, not scaled: with 10% of the numeric cells
 #: missing at random, standardized indicators cost the SNN 2 to 5 points of
 #: accuracy on churn and credit_g, unscaled ones none.
+#: A missing numeric value is imputed from the other inputs of its row
+#: (``_imputation``): a ridge regression per column on at most this many of
+#: the inputs most correlated with it, with its penalty chosen among
+#: ``IMPUTATION_ALPHAS`` by leave-one-out error.
+MAX_IMPUTATION_PREDICTORS = 32
+IMPUTATION_ALPHAS = (0.1, 1.0, 10.0, 100.0, 1000.0)
+#: The regressions learn from at most this many evenly spaced rows, and a
+#: column present in fewer than ``MIN_IMPUTATION_ROWS`` is imputed with its
+#: mean; past ``MAX_IMPUTED_COLUMNS`` columns with missing values, the rest
+#: (the least often missing) are too. These bound the cost of fit and the
+#: size of a model file.
+MAX_IMPUTATION_ROWS = 20_000
+MIN_IMPUTATION_ROWS = 20
+MAX_IMPUTED_COLUMNS = 1000

@@ -1,9 +1,10 @@
-"""A fitted table encoding (``TableEncoding``) as JSON, for model files.
+"""A fitted table encoding (``TableEncoding``) and imputer as JSON, for model files.
 
 ``persistence`` stores how ``fit`` turned ``X`` into the network's inputs:
 which columns are numeric, which of them have a missing indicator, the levels
-of each categorical column, and which columns were dropped. Levels are JSON
-scalars, so a file holds no code.
+of each categorical column, which columns were dropped, and how missing
+numeric values are imputed (``LinearImputer``). Levels are JSON scalars, so
+a file holds no code.
 
 Reading checks every value, as ``_model_json`` does, since a model file may
 come from anyone: positions must lie among ``X``'s columns and account for
@@ -11,11 +12,22 @@ each of them exactly once, and levels must be distinct scalars of one kind.
 A value that is not what ``save`` writes raises a ValueError that names it.
 """
 
+import numpy as np
+
 from ._encoding import CategoricalColumn, TableEncoding
-from ._model_json import _kind, _short, checked_int, scalar
+from ._imputation import LinearImputer
+from ._model_json import (
+    _array_from_json,
+    _array_to_json,
+    _kind,
+    _short,
+    checked_int,
+    scalar,
+)
 
 _ENCODING_FIELDS = {"n_features", "numeric", "indicated", "categorical", "dropped"}
 _COLUMN_FIELDS = {"index", "levels", "has_rare", "embedded"}
+_IMPUTER_FIELDS = {"columns", "predictors", "coef", "intercept"}
 #: The kind of each JSON type that a level may be: a column's levels are all
 #: of one kind, as fit requires of its values.
 _LEVEL_KINDS = {str: "strings", int: "numbers", float: "numbers", bool: "booleans"}
@@ -146,6 +158,81 @@ def encoding_from_json(stored, n_features_in):
         indicated=indicated,
         categorical=categorical,
         dropped=dropped,
+    )
+
+
+def imputer_to_json(imputer):
+    """Return a fitted :class:`LinearImputer`, or None, as JSON.
+
+    The predictors and coefficients are stored row after row, flat.
+    """
+    if imputer is None:
+        return None
+    return {
+        "columns": [int(j) for j in imputer.columns],
+        "predictors": _array_to_json(imputer.predictors.ravel()),
+        "coef": _array_to_json(imputer.coef.ravel()),
+        "intercept": _array_to_json(imputer.intercept),
+    }
+
+
+def imputer_from_json(stored, encoding):
+    """Return the imputer that :func:`imputer_to_json` stored, checked.
+
+    Parameters
+    ----------
+    stored : object
+        The value read from JSON.
+    encoding : TableEncoding
+        The file's encoding, already checked.
+
+    Returns
+    -------
+    LinearImputer or None
+
+    Raises
+    ------
+    ValueError
+        If a field is missing or unknown, an imputed column has no missing
+        indicator, a predictor is not a standardized input, the sizes
+        disagree, or a coefficient is not finite.
+    """
+    if stored is None:
+        return None
+    _check_fields(stored, _IMPUTER_FIELDS, "imputer")
+    columns = _positions(stored["columns"], "imputer columns", len(encoding.numeric))
+    if not columns or not set(columns) <= set(encoding.indicated):
+        raise ValueError(
+            "imputer columns are not some of the columns with a missing indicator"
+        )
+    predictors = _array_from_json(stored["predictors"], "imputer predictors", "iu")
+    coef = _array_from_json(stored["coef"], "imputer coef", "f", exact=False)
+    intercept = _array_from_json(
+        stored["intercept"], "imputer intercept", "f", exact=False
+    )
+    n_predictors = len(predictors) // len(columns)
+    if not (
+        n_predictors > 0
+        and len(predictors) == len(coef) == n_predictors * len(columns)
+        and len(intercept) == len(columns)
+    ):
+        raise ValueError(
+            f"imputer has {len(columns)} columns, {len(predictors)} predictors, "
+            f"{len(coef)} coefficients and {len(intercept)} intercepts"
+        )
+    n_inputs = encoding.n_numeric_inputs
+    if not ((predictors >= 0) & (predictors < n_inputs)).all():
+        raise ValueError(
+            f"imputer predictors hold positions outside the {n_inputs} "
+            "standardized inputs"
+        )
+    if not (np.isfinite(coef).all() and np.isfinite(intercept).all()):
+        raise ValueError("imputer coef or intercept holds non-finite values")
+    return LinearImputer(
+        columns=np.asarray(columns, dtype=np.int64),
+        predictors=predictors.astype(np.int64).reshape(len(columns), n_predictors),
+        coef=coef.astype(np.float64).reshape(len(columns), n_predictors),
+        intercept=intercept.astype(np.float64),
     )
 
 

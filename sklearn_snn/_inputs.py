@@ -2,8 +2,10 @@
 
 ``fit`` reads the table (pandas, polars or an array), learns its encoding
 (``_encoding``) and the standardization of the encoded numeric inputs;
-``predict`` and ``X_val`` go through the same steps with what ``fit`` learned.
-The embedded columns' codes follow the standardized inputs unchanged.
+a missing numeric value is then imputed from the rest of its row
+(``_imputation``). ``predict`` and ``X_val`` go through the same steps with
+what ``fit`` learned. The embedded columns' codes follow the standardized
+inputs unchanged.
 """
 
 import numpy as np
@@ -14,6 +16,7 @@ from sklearn.utils.validation import check_is_fitted, check_X_y, validate_data
 from . import _defaults
 from ._columns import Table
 from ._encoding import fit_encoding, scale_binary_inputs
+from ._imputation import fit_imputer
 from ._preprocessing import (
     fit_scaler,
     fit_smooth_clipper,
@@ -41,7 +44,9 @@ class TableInputs:
     def _fit_scaler(self, X_encoded, sample_weight):
         """Learn ``scaler_``, the standardization of the numeric inputs.
 
-        With ``input_scaling='robust'``, ``clipper_`` first learns the robust
+        ``imputer_`` then learns how to impute each column that had missing
+        values from the other standardized inputs (None if none had). With
+        ``input_scaling='robust'``, ``clipper_`` first learns the robust
         scaling of the numeric columns of ``X`` (not of their missing
         indicators or one-hot columns, which are 0/1 already), and
         ``scaler_`` standardizes what it returns.
@@ -54,6 +59,14 @@ class TableInputs:
             )
         self.scaler_ = fit_scaler(self._scaled_inputs(X_encoded), sample_weight)
         scale_binary_inputs(self.scaler_, self._table_encoding)
+        self.imputer_ = None
+        if self._table_encoding.indicated:
+            self.imputer_ = fit_imputer(
+                standardize(self.scaler_, self._scaled_inputs(X_encoded)),
+                X_encoded,
+                self._table_encoding,
+                sample_weight,
+            )
 
     def _scaled_inputs(self, X_encoded):
         """Return the columns that ``scaler_`` standardizes.
@@ -87,9 +100,11 @@ class TableInputs:
         return self._table_encoding.encode(table)
 
     def _standardize(self, X_encoded):
-        """Standardize the numeric inputs; the embedded codes follow unchanged."""
+        """Standardize and impute the numeric inputs; the codes follow unchanged."""
         n_numeric = self._table_encoding.n_numeric_inputs
         X_std = standardize(self.scaler_, self._scaled_inputs(X_encoded))
+        if getattr(self, "imputer_", None) is not None:
+            X_std = self.imputer_.impute(X_std, X_encoded)
         if n_numeric == X_encoded.shape[1]:
             return X_std
         codes = X_encoded[:, n_numeric:].astype(np.float32)
@@ -99,6 +114,8 @@ class TableInputs:
         """:meth:`_standardize` on ``device``, for ``predict_outputs``."""
         n_numeric = self._table_encoding.n_numeric_inputs
         inputs = standardize_tensor(self.scaler_, self._scaled_inputs(rows), device)
+        if getattr(self, "imputer_", None) is not None:
+            inputs = self.imputer_.impute_tensor(inputs, rows)
         if n_numeric == rows.shape[1]:
             return inputs
         codes = torch.as_tensor(rows[:, n_numeric:], device=device).float()

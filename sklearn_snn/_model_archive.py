@@ -31,8 +31,9 @@ FORMAT_NAME = "sklearn-snn"
 #: the network's embeddings; version 5 the robust scaling of the numeric
 #: columns (``fitted["clipper"]``, with ``input_scaling='robust'``); version
 #: 6 the periodic embedding of the numeric columns
-#: (``numerical_embedding='periodic'``).
-FORMAT_VERSION = 6
+#: (``numerical_embedding='periodic'``); version 7 the imputation of missing
+#: numeric values from the rest of the row (``fitted["imputer"]``).
+FORMAT_VERSION = 7
 #: Oldest version that ``load`` reads, the first that a release wrote; its
 #: files load with every column of ``X`` numeric, as they were fitted.
 OLDEST_FORMAT_VERSION = 3
@@ -40,6 +41,8 @@ OLDEST_FORMAT_VERSION = 3
 ENCODING_VERSION = 4
 #: The first version whose files may hold a periodic embedding.
 PERIODIC_VERSION = 6
+#: The first version whose files hold the imputer of missing values.
+IMPUTATION_VERSION = 7
 
 #: Largest ``metadata.json`` that ``load`` reads: about 100 bytes a feature
 #: hold models of up to 80,000 features (the levels of categorical columns

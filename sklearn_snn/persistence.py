@@ -26,7 +26,13 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._classifier import SNNClassifier
 from ._device import resolve_device
-from ._encoding_json import encoding_from_json, encoding_to_json, identity_encoding
+from ._encoding_json import (
+    encoding_from_json,
+    encoding_to_json,
+    identity_encoding,
+    imputer_from_json,
+    imputer_to_json,
+)
 from ._model_archive import (
     _METADATA,
     _WAY_OUT,
@@ -34,6 +40,7 @@ from ._model_archive import (
     ENCODING_VERSION,
     FORMAT_NAME,
     FORMAT_VERSION,
+    IMPUTATION_VERSION,
     MAX_METADATA_BYTES,
     PERIODIC_VERSION,
     _check_buildable,
@@ -154,6 +161,7 @@ def save(estimator, path):
         "fitted": {
             **fitted_to_json(estimator),
             "encoding": encoding_to_json(estimator._table_encoding),
+            "imputer": imputer_to_json(estimator.imputer_),
         },
     }
     text = json.dumps(metadata, indent=1).encode()
@@ -323,6 +331,12 @@ def _read_model(file, path):
         fitted = metadata["fitted"]
         fitted_from_json(estimator, fitted)
         estimator._table_encoding = _encoding(estimator, fitted, version)
+        # Older files imputed every missing value with its column's mean.
+        estimator.imputer_ = (
+            imputer_from_json(fitted["imputer"], estimator._table_encoding)
+            if version >= IMPUTATION_VERSION
+            else None
+        )
         _check_consistent(estimator, spec)
         # After the check: the feature names must name every column.
         estimator._set_categorical_attributes()

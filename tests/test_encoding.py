@@ -266,7 +266,8 @@ def test_numeric_missing_values_are_imputed_with_an_indicator(rng):
     clf = SNNClassifier(**TINY).fit(X, X[:, 0] > 0)
     assert clf.net_.module_.spec.n_features == 4
     encoded = clf._standardize(clf._validate_X_predict(X))
-    np.testing.assert_array_equal(encoded[::5, 1], 0)
+    # Nothing predicts the column: it is imputed near its mean, 0.
+    assert np.abs(encoded[::5, 1]).max() < 0.1
     # The indicator is the encoded column after the three numeric ones.
     assert (encoded[::5, 3] > 0).all()
     assert (np.delete(encoded[:, 3], slice(0, N, 5)) < 0).all()

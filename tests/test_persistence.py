@@ -832,7 +832,7 @@ def _as_version_3(metadata):
     """Return the metadata as a release of format version 3 wrote it."""
     metadata = copy.deepcopy(metadata)
     metadata["format_version"] = 3
-    for name in ["encoding", "clipper"]:
+    for name in ["encoding", "clipper", "imputer"]:
         del metadata["fitted"][name]
     for name in ["embeddings", "embedding_dim"] + _PERIODIC_FIELDS:
         del metadata["network"][name]

@@ -405,8 +405,8 @@ def _another_valid_model(path, value):
 
     Any finite mean of a scaling, and any positive finite scale, is a valid
     model, not garbage; so is a categorical level that is another string or
-    number, or null (the missing level) in place of the last. Those values
-    are not tried there.
+    number, or null (the missing level) in place of the last, and so are
+    most numbers in the imputer. Those values are not tried there.
     """
     categorical = path[:3] == ("fitted", "encoding", "categorical")
     if categorical and len(path) == 6 and path[4] == "levels":
@@ -415,6 +415,16 @@ def _another_valid_model(path, value):
             and not isinstance(value, bool)
             and value == value
         )
+    if path == ("fitted", "imputer"):
+        # Without an imputer, missing values get their column's mean.
+        return value is None
+    if path[:2] == ("fitted", "imputer") and len(path) == 5:
+        # Any finite coefficient or intercept, and the input at position 0
+        # as a predictor, make another imputer.
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if path[2] == "predictors":
+            return number and value == 0
+        return path[2] in ("coef", "intercept") and number and math.isfinite(value)
     return (
         path[:2] in {("fitted", "scaler"), ("fitted", "target_scaler")}
         and len(path) == 5
@@ -454,6 +464,14 @@ def test_garbage_in_the_encoding_of_categorical_columns(original_mixed, check):
     paths = [("fitted", "encoding", *path) for path in _leaves(encoding)]
     paths += [("network", *path) for path in _leaves(metadata["network"])]
     _fuzz_fields(original_mixed, check, paths)
+
+
+def test_garbage_in_the_imputer(original_mixed, check):
+    check.original = original_mixed
+    imputer = original_mixed["metadata"]["fitted"]["imputer"]
+    paths = [("fitted", "imputer", *path) for path in _leaves(imputer)]
+    _fuzz_fields(original_mixed, check, paths)
+    _missing_and_unknown_fields(original_mixed, check, paths)
 
 
 def test_garbage_in_the_fitted_fields_of_a_version_3_file(original_plain, check):
