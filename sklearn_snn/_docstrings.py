@@ -274,8 +274,16 @@ categorical_levels_ : dict
 scaler_ : sklearn.preprocessing.StandardScaler
     The standardization learned in fit, of the network's numeric inputs:
     the numeric columns, the missing-value indicators and the one-hot
-    columns, in that order. Missing values are imputed with the mean, 0
-    after standardization.
+    columns, in that order. Missing values are 0 after standardization,
+    the mean, until ``imputer_`` imputes them.
+
+imputer_ : object or None
+    How a missing value of each numeric column that had missing values in
+    fit is imputed: from a ridge regression, learned in fit, on the
+    standardized inputs most correlated with the column. Its ``columns``,
+    ``predictors`` (positions among the standardized inputs), ``coef`` and
+    ``intercept`` describe it. None when no column had missing values; a
+    column missing at predict time only gets its mean.
 
 net_ : skorch.NeuralNet
     The skorch net that trained the network; ``net_.module_`` is the

@@ -3,9 +3,11 @@
 The first SELU layer must see inputs near mean 0 and variance 1 (Klambauer et
 al., 2017), so every column is turned into inputs of that kind:
 
-- a numeric column keeps its values; a missing value becomes the column's
-  mean, 0 after standardization, and every column that had missing values in
-  ``fit`` gets an indicator column (1 where the value was missing);
+- a numeric column keeps its values, and every column that had missing
+  values in ``fit`` gets an indicator column (1 where the value was
+  missing); a missing value stays NaN here, becomes the column's mean (0)
+  in standardization, and is then imputed from the rest of its row
+  (``_imputation``);
 - a categorical column's levels become codes: 1, 2, ... for the levels seen in
   at least ``MIN_LEVEL_COUNT`` training rows (a missing value is a level of
   its own), and 0 for the rest, merged into one "rare" level with every level

@@ -253,7 +253,8 @@ def load(path, device="cpu"):
     other value of the type and range that :func:`save` writes; anything
     else raises a ValueError that names it. Files of format version 3,
     written before categorical columns and missing values were encoded, load
-    with every column numeric, as they were fitted.
+    with every column numeric, as they were fitted, and files before
+    version 7 impute each missing value with its column's mean, as they did.
 
     Examples
     --------
