@@ -761,8 +761,8 @@ def main(argv=None):
         nargs="+",
         metavar="CSV",
         help="summarize these results files together instead of running (their "
-        "rows of --seeds, and of --datasets and --size when given; of two "
-        "rows of the same run, the later file's)",
+        "rows of --seeds, and of --datasets, --size and --models when given; "
+        "of two rows of the same run, the later file's)",
     )
     parser.add_argument(
         "--snn-params",
@@ -808,6 +808,8 @@ def main(argv=None):
         results = results[
             results["seed"].isin(args.seeds) & results["dataset"].isin(index["name"])
         ]
+        if args.models:
+            results = results[results["model"].isin(args.models)]
         results.to_csv(csv_path, index=False)
         _report(results, args, argv, device, tag, pd.read_csv(index_path), results_dir)
         return
