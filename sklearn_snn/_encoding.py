@@ -19,7 +19,8 @@ al., 2017), so every column is turned into inputs of that kind:
   is one-hot encoded when its levels are few enough; with more, or none
   frequent, it is a numeric column instead, since many numbered levels are
   most often a measurement's values (cast them to strings to have them
-  embedded).
+  embedded). So is a column of two numbered levels, whose one-hot column
+  would hold the same information as its numbers.
 
 One-hot columns are standardized like numeric ones, but never to more than
 ``MAX_INDICATOR_STANDARDIZED`` standard units (:func:`scale_binary_inputs`):
@@ -217,10 +218,12 @@ def fit_encoding(table, categorical_features, feature_names=None):
     for j in np.flatnonzero(mask).tolist():
         column, numbers = _fit_categorical(table, j)
         one_hot = isinstance(column, CategoricalColumn) and not column.embedded
-        if numbers and not one_hot:
+        if numbers and (not one_hot or len(column.one_hot_codes()) == 1):
             # Numbered levels too many to one-hot (or all rare) are most often
             # a measurement's values: their order and distances are what the
-            # network sees, as a numeric column.
+            # network sees, as a numeric column. Two numbered levels already
+            # are their own one-hot column; as a numeric one they are treated
+            # as the same 0/1 column of a float array would be.
             by_number.append(j)
         elif isinstance(column, CategoricalColumn):
             categorical.append(column)

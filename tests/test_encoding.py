@@ -109,6 +109,23 @@ def test_many_numbered_levels_are_a_numeric_column(rng):
     np.testing.assert_array_equal(clf._validate_X_predict(frame)[:, 0], frame["age"])
 
 
+def test_two_numbered_levels_are_a_numeric_column(rng):
+    x = rng.normal(size=N)
+    frame = pd.DataFrame(
+        {
+            "x": x,
+            "flag": pd.Series(rng.integers(0, 2, N)).astype("category"),
+            "label": pd.Series(rng.choice(["no", "yes"], N)).astype("category"),
+        }
+    )
+    clf = SNNClassifier(**TINY).fit(frame, x > 0)
+    # flag's 0/1 is a number, as in a float array; label's strings are one-hot.
+    assert clf.is_categorical_.tolist() == [False, False, True]
+    assert list(clf.categorical_levels_) == ["label"]
+    np.testing.assert_array_equal(clf._validate_X_predict(frame)[:, 1], frame["flag"])
+    assert clf.net_.module_.spec.periodic_features == 2
+
+
 def test_rare_numeric_levels_keep_their_numeric_column_without_a_warning(rng):
     frame = pd.DataFrame({"x": rng.normal(size=N), "level": rng.normal(size=N)})
     frame["level"] = frame["level"].round(3).astype("category")
