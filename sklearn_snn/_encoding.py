@@ -217,8 +217,12 @@ def fit_encoding(table, categorical_features, feature_names=None):
     categorical, dropped, by_number = [], [], []
     for j in np.flatnonzero(mask).tolist():
         column, numbers = _fit_categorical(table, j)
-        one_hot = isinstance(column, CategoricalColumn) and not column.embedded
-        if numbers and (not one_hot or len(column.one_hot_codes()) == 1):
+        several_one_hot = (
+            isinstance(column, CategoricalColumn)
+            and not column.embedded
+            and len(column.one_hot_codes()) > 1
+        )
+        if numbers and not several_one_hot:
             # Numbered levels too many to one-hot (or all rare) are most often
             # a measurement's values: their order and distances are what the
             # network sees, as a numeric column. Two numbered levels already
