@@ -125,6 +125,15 @@ def test_an_average_of_the_last_step_alone_trains_as_no_average():
     )
 
 
+@pytest.mark.skipif(
+    torch.__version__ < "2.4", reason="torch has the fused AdamW on the CPU from 2.4"
+)
+def test_adamw_runs_fused_on_the_cpu():
+    net = _fit_with_averaging(0.0, n_lr_drops=0)
+    assert isinstance(net.optimizer_, torch.optim.AdamW)
+    assert net.optimizer_.defaults["fused"] is True
+
+
 @pytest.mark.parametrize("n_lr_drops", [0, 1])
 def test_the_kept_weights_are_the_validated_average(n_lr_drops):
     net = _fit_with_averaging(0.9, n_lr_drops=n_lr_drops)
