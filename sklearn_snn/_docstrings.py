@@ -172,8 +172,8 @@ categorical_features : 'auto', None or array-like, default=$categorical_features
     one a learned embedding of $embedding_dim values, so that no one-hot
     matrix of its levels is built, unless its levels are numbers: it is then
     a numeric column, as a measurement's values are, and so is a column of
-    two numbered levels, the same 0/1 column either way. A column whose levels are all
-    rare, such as an identifier, is dropped with a warning. See
+    two numbered levels, the same 0/1 column either way. A column whose
+    levels are all rare, such as an identifier, is dropped with a warning. See
     :ref:`categorical-missing`.
 
 input_scaling : {'standard', 'robust'}, default=$input_scaling

@@ -17,6 +17,7 @@ from sklearn_snn._training import (
     weighted_r2,
 )
 from sklearn_snn._training._callbacks import EarlyStopping, select_members
+from sklearn_snn._training._fit import _FUSED_ADAMW_ON_CPU
 
 
 def _regression_config(**params):
@@ -126,7 +127,7 @@ def test_an_average_of_the_last_step_alone_trains_as_no_average():
 
 
 @pytest.mark.skipif(
-    torch.__version__ < "2.4", reason="torch has the fused AdamW on the CPU from 2.4"
+    not _FUSED_ADAMW_ON_CPU, reason="torch has the fused AdamW on the CPU from 2.4"
 )
 def test_adamw_runs_fused_on_the_cpu():
     net = _fit_with_averaging(0.0, n_lr_drops=0)
