@@ -10,6 +10,11 @@ from sklearn_snn._training import TensorData
 from sklearn_snn._training._callbacks import select_members
 
 
+def _member_outputs(net, data):
+    with torch.no_grad():
+        return net.module_.eval().member_outputs(data.X)
+
+
 @pytest.mark.parametrize("classification", [True, False])
 def test_select_members_keeps_the_half_that_validates_best(classification, rng):
     X = rng.normal(size=(200, 4))
@@ -26,9 +31,9 @@ def test_select_members_keeps_the_half_that_validates_best(classification, rng):
         saved = output.bias.detach().clone()
         with torch.no_grad():
             output.bias[spoiled, 0] += 10.0
-        select_members(net, valid)
+        select_members(net, _member_outputs(net, valid), valid)
         assert net.module_.kept_members == kept
         with torch.no_grad():
             output.bias.copy_(saved)
-    select_members(net, valid)
+    select_members(net, _member_outputs(net, valid), valid)
     assert net.module_.kept_members in (None, (0, 2), (1, 3))

@@ -18,12 +18,9 @@ import math
 import torch
 from skorch.callbacks import Callback
 
-#: Validation rows per forward pass of :func:`select_members`.
-_SELECTION_BATCH = 16_384
-
 
 @torch.no_grad()
-def select_members(net, data):
+def select_members(net, outputs, data):
     """Keep the members whose ensemble predicts the validation data best.
 
     The candidates are all members, the even-numbered ones (0, 2, ...) and the
@@ -37,6 +34,9 @@ def select_members(net, data):
     ----------
     net : SNNNet
         A net with at least two members.
+    outputs : torch.Tensor of shape (n_estimators, n_samples, n_outputs)
+        Every member's outputs for ``data``, as the validation pass computed
+        them (``net.valid_outputs_``).
     data : TensorData
         The validation samples.
 
@@ -49,16 +49,6 @@ def select_members(net, data):
     """
     module = net.module_
     n_members = module.spec.n_estimators
-    was_training = module.training
-    module.eval()
-    outputs = torch.cat(
-        [
-            module.member_outputs(X.to(net.device))
-            for X in data.X.split(_SELECTION_BATCH)
-        ],
-        dim=1,
-    )
-    module.train(was_training)
     y = data.y.to(outputs.device)
     weight = data.sample_weight.to(outputs.device)
     candidates = [
@@ -88,15 +78,16 @@ class MemberSelection(Callback):
     def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         """Choose the members on the validation data."""
         if dataset_valid is not None and math.isfinite(net.history[-1, "valid_loss"]):
-            loss, _ = select_members(net, dataset_valid)
+            loss, _ = select_members(net, net.valid_outputs_, dataset_valid)
             net.history.record("valid_loss", loss)
 
 
 class ValidationScoring(Callback):
     """Record each epoch's validation score as ``valid_score``.
 
-    The score is computed from the outputs of the epoch's validation pass,
-    combined by the members kept at the end of the epoch.
+    The score is computed from the outputs of the epoch's validation pass
+    (``net.valid_outputs_``), combined by the members kept at the end of the
+    epoch.
 
     Parameters
     ----------
@@ -107,28 +98,12 @@ class ValidationScoring(Callback):
     def __init__(self, score):
         self.score = score
 
-    def on_train_begin(self, net, X=None, y=None, **kwargs):
-        """Reset the collected outputs."""
-        self.outputs_ = []
-
-    def on_batch_end(self, net, batch=None, training=False, y_pred=None, **kwargs):
-        """Collect every member's outputs for a validation batch."""
-        if not training:
-            self.outputs_.append(y_pred)
-
     def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         """Score the epoch's validation outputs."""
         if dataset_valid is None:
             return
-        outputs = net.module_.combine(
-            torch.cat(self.outputs_, dim=1), dataset_valid.members
-        )
-        self.outputs_ = []
+        outputs = net.module_.combine(net.valid_outputs_, dataset_valid.members)
         net.history.record("valid_score", self.score(outputs, dataset_valid))
-
-    def on_train_end(self, net, X=None, y=None, **kwargs):
-        """Drop the outputs of an interrupted epoch."""
-        self.outputs_ = []
 
 
 class DivergenceGuard(Callback):
