@@ -36,6 +36,7 @@ if _SPEC:
     from sklearn_snn._training import _fit
 
     _KIND, _PEAK = _SPEC.split(":")
+    # An unknown kind fails at start-up, not in the first fit's first step.
     _factor(_KIND, 0.0)
 
     class Schedule(Callback):
