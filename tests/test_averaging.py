@@ -27,7 +27,7 @@ def test_the_average_follows_the_weights_with_a_warm_up():
     assert average.average[0][0, 0].item() == pytest.approx(1.0, abs=1e-6)
 
 
-def test_swaps_exchange_the_weights_in_place():
+def test_swaps_keep_the_parameters_and_their_training_storage():
     module = _module()
     average = WeightAverage(module, decay=0.5)
     weight = module.weight
@@ -45,6 +45,7 @@ def test_swaps_exchange_the_weights_in_place():
 
 def test_restart_takes_the_replaced_weights_as_average_and_to_train():
     module = _module()
+    pointer = module.weight.data_ptr()
     average = WeightAverage(module, decay=0.9)
     average.swap_in()
     with torch.no_grad():
@@ -53,3 +54,9 @@ def test_restart_takes_the_replaced_weights_as_average_and_to_train():
     average.swap_out()
     assert (module.weight == 3.0).all()
     assert (average.average[0] == 3.0).all()
+    # Training goes on in the storage it started in (a CUDA graph's).
+    assert module.weight.data_ptr() == pointer
+    with torch.no_grad():
+        module.weight.fill_(4.0)
+    average.swap_in()
+    assert (module.weight == 3.0).all()

@@ -16,9 +16,12 @@ class WeightAverage:
     Between epochs the network holds the average (:meth:`swap_in`): the
     validation pass, the member selection and early stopping's snapshots all
     see it, and so does the fitted model. Before the next epoch trains,
-    :meth:`swap_out` puts the trained weights back. The copies are made in
-    place, so the optimizer's state and a captured CUDA graph keep pointing at
-    the same tensors.
+    :meth:`swap_out` puts the trained weights back. A swap exchanges the
+    storage of each parameter and of its average instead of copying values:
+    three copies of every weight an epoch were about a twentieth of a small
+    regression fit. The parameters stay the same objects, which the
+    optimizer's state is keyed by, and training always runs on the same
+    storage, which a captured CUDA graph points at.
 
     Parameters
     ----------
@@ -32,7 +35,6 @@ class WeightAverage:
         self.decay = decay
         self.params = [p for p in module.parameters() if p.requires_grad]
         self.average = [p.detach().clone() for p in self.params]
-        self.trained = [torch.empty_like(p) for p in self.params]
         self.holds_average = False
         self.n_updates = 0
 
@@ -47,19 +49,23 @@ class WeightAverage:
     def swap_in(self):
         """Put the average into the network, keeping the trained weights aside."""
         if not self.holds_average:
-            torch._foreach_copy_(self.trained, self.params)
-            torch._foreach_copy_(self.params, self.average)
+            self._exchange()
             self.holds_average = True
 
     @torch.no_grad()
     def swap_out(self):
         """Put the trained weights back into the network, to train on."""
         if self.holds_average:
-            torch._foreach_copy_(self.params, self.trained)
+            self._exchange()
             self.holds_average = False
 
     @torch.no_grad()
     def restart(self):
         """Start again from the network's weights, which were just replaced."""
-        self.holds_average = False
         torch._foreach_copy_(self.average, self.params)
+        # Both now hold the new weights; training goes back to its own storage.
+        self.swap_out()
+
+    def _exchange(self):
+        for i, param in enumerate(self.params):
+            self.average[i], param.data = param.data, self.average[i]
