@@ -19,9 +19,9 @@ class WeightAverage:
     :meth:`swap_out` puts the trained weights back. A swap exchanges the
     storage of each parameter and of its average instead of copying values:
     three copies of every weight an epoch were about 7% of a 250-row
-    regressor's fit on a 2-core CPU. The parameters stay the same objects, which the
-    optimizer's state is keyed by, and training always runs on the same
-    storage, which a captured CUDA graph points at.
+    regressor's fit on a 2-core CPU. The parameters stay the same objects,
+    which the optimizer's state is keyed by, and training always runs on the
+    same storage, which a captured CUDA graph points at.
 
     Parameters
     ----------
