@@ -42,10 +42,6 @@ if os.environ.get("SNN_BATCH_ENSEMBLE") == "inner":
             draws = torch.randint(0, 2, (n_estimators, n_features), generator=generator)
             return (2 * draws - 1).float()
 
-        @property
-        def weight(self):
-            return self.s.unsqueeze(2) * self.shared_weight * self.r.unsqueeze(1)
-
         def forward(self, X):
             n_estimators, in_features = self.r.shape
             X = X.expand(n_estimators, *X.shape[-2:]) * self.r.unsqueeze(1).to(X.dtype)
