@@ -54,7 +54,8 @@ def first_layer_inputs(model, X):
     module = model.net_.module_
     batches = []
     hook = module.hidden[0].register_forward_hook(
-        lambda layer, inputs, output: batches.append(inputs[0].detach())
+        # The layer takes features first.
+        lambda layer, inputs, output: batches.append(inputs[0].detach().T)
     )
     try:
         model.predict(X)

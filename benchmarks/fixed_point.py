@@ -110,7 +110,8 @@ def measure(net, X, y):
     with torch.no_grad():
         net(torch.as_tensor(X))
     hook.remove()
-    activations = captured["x"].reshape(-1, WIDTH).numpy()
+    # The layers give features first: (1, WIDTH, rows).
+    activations = captured["x"].transpose(1, 2).reshape(-1, WIDTH).numpy()
     correlation = np.corrcoef(activations, rowvar=False)
     off_diagonal = np.abs(correlation[~np.eye(WIDTH, dtype=bool)])
     return [

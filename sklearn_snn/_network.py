@@ -91,29 +91,36 @@ class EnsembleLinear(nn.Module):
             lecun_normal_(member_weight, generator)
 
     def forward(self, X):
-        """Apply each member's layer to its inputs.
+        """Apply each member's layer to its inputs, features first.
+
+        The samples are the last axis, of inputs and outputs alike: the
+        product ``W @ X`` then leaves the weights' gradient, ``grad @ X.T``,
+        in the weights' own layout. Samples first, ``X @ W.T`` gives that
+        gradient transposed, and autograd copies it into the weights' layout
+        at every step (``benchmarks/README.md``, round 30).
 
         Parameters
         ----------
-        X : torch.Tensor of shape (n_samples, in_features) or \
-                (n_estimators, n_samples, in_features)
+        X : torch.Tensor of shape (in_features, n_samples) or \
+                (n_estimators, in_features, n_samples)
             Inputs shared by all members, or one block per member.
 
         Returns
         -------
-        torch.Tensor of shape (n_estimators, n_samples, out_features)
+        torch.Tensor of shape (n_estimators, out_features, n_samples)
         """
-        if self.weight.shape[0] == 1:
-            rows = X.reshape(-1, X.shape[-1])
-            # squeeze rather than [0]: the backward pass of a view is free,
-            # that of an index is a copy of the gradient.
-            weight, bias = self.weight.squeeze(0), self.bias.squeeze(0)
-            return torch.addmm(bias, rows, weight.T).unsqueeze(0)
-        return torch.baddbmm(
-            self.bias.unsqueeze(1),
-            X.expand(self.weight.shape[0], *X.shape[-2:]),
-            self.weight.transpose(1, 2),
-        )
+        n_estimators, out_features, in_features = self.weight.shape
+        if X.ndim == 2:
+            # Inputs shared by the members: one product of all their weights
+            # stacked, whose gradient with respect to X needs no sum over the
+            # members.
+            outputs = torch.addmm(
+                self.bias.reshape(-1, 1),
+                self.weight.reshape(-1, in_features),
+                X,
+            )
+            return outputs.view(n_estimators, out_features, X.shape[1])
+        return torch.baddbmm(self.bias.unsqueeze(2), self.weight, X)
 
 
 class SELUNetwork(nn.Module):
@@ -203,17 +210,20 @@ class SELUNetwork(nn.Module):
         torch.Tensor of shape (n_estimators, n_samples, n_outputs)
             Each member's logits or standardized regression outputs.
         """
-        X = self._embed(X)
+        # The layers take and give features first (see EnsembleLinear).
+        X = self._embed(X).T
         if self._hashes_dropout(X):
-            return self._hashed_member_outputs(X, dropout_seeds)
-        if generator is None or not (self.training and self.spec.dropout):
-            return self.output(self.hidden(X))
-        for layer in self.hidden:
-            if isinstance(layer, nn.AlphaDropout):
-                X = alpha_dropout(X, layer.p, generator)
-            else:
-                X = layer(X)
-        return self.output(X)
+            outputs = self._hashed_member_outputs(X, dropout_seeds)
+        elif generator is None or not (self.training and self.spec.dropout):
+            outputs = self.output(self.hidden(X))
+        else:
+            for layer in self.hidden:
+                if isinstance(layer, nn.AlphaDropout):
+                    X = alpha_dropout(X, layer.p, generator)
+                else:
+                    X = layer(X)
+            outputs = self.output(X)
+        return outputs.transpose(1, 2)
 
     def _embed(self, X):
         """Replace the code columns of ``X`` by their embeddings.
@@ -241,7 +251,7 @@ class SELUNetwork(nn.Module):
         Run eagerly or compiled for a GPU, the layers are torch's own.
         """
         spec = self.spec
-        largest_layer = spec.n_estimators * X.shape[-2] * max(spec.hidden_layer_sizes)
+        largest_layer = spec.n_estimators * X.shape[-1] * max(spec.hidden_layer_sizes)
         return (
             self.training
             and torch.compiler.is_compiling()

@@ -126,12 +126,15 @@ def test_activation_types_choose_the_measured_layers(gaussian_inputs):
 def test_training_mode_activates_dropout(gaussian_inputs):
     torch.manual_seed(0)
     net = SELUNetwork(NetworkSpec(64, (128,) * 8, n_outputs=1, dropout=0.0))
-    with_dropout = []
+    layers = []
     for layer in net.hidden:
-        with_dropout.append(layer)
+        layers.append(layer)
         if isinstance(layer, nn.SELU):
-            with_dropout.append(nn.Dropout(0.2))
-    with_dropout = nn.Sequential(*with_dropout)
+            layers.append(nn.Dropout(0.2))
+    # The same network, its hidden layers followed by plain dropout.
+    with_dropout = SELUNetwork(net.spec)
+    with_dropout.load_state_dict(net.state_dict())
+    with_dropout.hidden = nn.Sequential(*layers)
     evaluated = activation_stats(with_dropout, gaussian_inputs)
     np.testing.assert_allclose(
         evaluated.variance, activation_stats(net, gaussian_inputs).variance

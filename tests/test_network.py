@@ -86,7 +86,8 @@ def test_single_member_layer_is_a_linear_layer():
         layer.bias.normal_()
         linear.bias.copy_(layer.bias[0])
     X = torch.randn(10, 6)
-    torch.testing.assert_close(layer(X)[0], linear(X))
+    # The layer takes and gives features first.
+    torch.testing.assert_close(layer(X.T)[0], linear(X).T)
 
 
 def test_members_are_independent_networks():
@@ -208,7 +209,8 @@ def test_zero_dropout_adds_no_dropout_layer():
 def test_activations_stay_self_normalized_through_depth():
     torch.manual_seed(0)
     net = SELUNetwork(NetworkSpec(64, (256,) * 16, n_outputs=1, dropout=0.05)).eval()
-    out = torch.randn(4096, 64)
+    # Features first, as the layers take them.
+    out = torch.randn(4096, 64).T
     with torch.no_grad():
         for layer in net.hidden:
             out = layer(out)
@@ -313,6 +315,6 @@ def test_periodic_embedding_keeps_the_activations_self_normalized():
     spec = NetworkSpec(32, (256,) * 8, 1, 0.0, periodic_features=32)
     net = SELUNetwork(spec).eval()
     with torch.no_grad():
-        out = net.hidden(net._embed(torch.randn(4096, 32)))
+        out = net.hidden(net._embed(torch.randn(4096, 32)).T)
     assert abs(out.mean().item()) < 0.15
     assert out.var().item() == pytest.approx(1.0, abs=0.25)

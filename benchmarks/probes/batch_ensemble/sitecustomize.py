@@ -43,12 +43,11 @@ if os.environ.get("SNN_BATCH_ENSEMBLE") == "inner":
             return (2 * draws - 1).float()
 
         def forward(self, X):
-            n_estimators, in_features = self.r.shape
-            X = X.expand(n_estimators, *X.shape[-2:]) * self.r.unsqueeze(1).to(X.dtype)
-            rows = X.reshape(-1, in_features) @ self.shared_weight.T
-            outputs = rows.reshape(n_estimators, X.shape[1], -1)
-            scale = self.s.unsqueeze(1).to(outputs.dtype)
-            return outputs * scale + self.bias.unsqueeze(1).to(outputs.dtype)
+            # Features first, as EnsembleLinear: (n_estimators, in_features, n_samples).
+            X = X * self.r.unsqueeze(2).to(X.dtype)
+            outputs = torch.matmul(self.shared_weight.to(X.dtype), X)
+            scale = self.s.unsqueeze(2).to(outputs.dtype)
+            return outputs * scale + self.bias.unsqueeze(2).to(outputs.dtype)
 
     _init = _network.SELUNetwork.__init__
 
