@@ -78,8 +78,9 @@ class CompiledGradients:
             parameters
         )
         # The fused AdamW reads a gradient in its parameter's memory layout,
-        # which is contiguous; a batched product's gradient may come out
-        # transposed.
+        # which is contiguous. The linear layers' gradients already are
+        # (EnsembleLinear computes them in the weights' layout); this keeps
+        # the contract for every parameter, free where it already holds.
         gradients = {name: g.contiguous() for name, g in gradients.items()}
         return gradients, value, y_pred
 
