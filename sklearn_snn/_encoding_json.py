@@ -16,13 +16,13 @@ import numpy as np
 
 from ._encoding import CategoricalColumn, TableEncoding
 from ._imputation import LinearImputer
-from ._model_json import (
-    _array_from_json,
-    _array_to_json,
-    _kind,
-    _short,
+from ._json_values import (
+    array_from_json,
+    array_to_json,
     checked_int,
+    describe,
     scalar,
+    short_repr,
 )
 
 _ENCODING_FIELDS = {"n_features", "numeric", "indicated", "categorical", "dropped"}
@@ -92,7 +92,7 @@ def _column_to_json(column):
         # as a float, which no longer equals it.
         if level is not None and not isinstance(level, (str, int, float)):
             raise TypeError(
-                f"The categorical level {_short(level)} of X's column "
+                f"The categorical level {short_repr(level)} of X's column "
                 f"{column.index} cannot be stored as JSON: levels must be "
                 "strings, ints, floats or booleans. Convert the column first."
             )
@@ -137,7 +137,9 @@ def encoding_from_json(stored, n_features_in):
     indicated = _positions(stored["indicated"], "encoding indicated", len(numeric))
     columns = stored["categorical"]
     if not isinstance(columns, list):
-        raise ValueError(f"encoding categorical is {_kind(columns)}, not a JSON list")
+        raise ValueError(
+            f"encoding categorical is {describe(columns)}, not a JSON list"
+        )
     categorical = [
         _column_from_json(column, f"encoding categorical[{k}]", n_features)
         for k, column in enumerate(columns)
@@ -170,9 +172,9 @@ def imputer_to_json(imputer):
         return None
     return {
         "columns": [int(j) for j in imputer.columns],
-        "predictors": _array_to_json(imputer.predictors.ravel()),
-        "coef": _array_to_json(imputer.coef.ravel()),
-        "intercept": _array_to_json(imputer.intercept),
+        "predictors": array_to_json(imputer.predictors.ravel()),
+        "coef": array_to_json(imputer.coef.ravel()),
+        "intercept": array_to_json(imputer.intercept),
     }
 
 
@@ -205,9 +207,9 @@ def imputer_from_json(stored, encoding):
         raise ValueError(
             "imputer columns are not some of the columns with a missing indicator"
         )
-    predictors = _array_from_json(stored["predictors"], "imputer predictors", "iu")
-    coef = _array_from_json(stored["coef"], "imputer coef", "f", exact=False)
-    intercept = _array_from_json(
+    predictors = array_from_json(stored["predictors"], "imputer predictors", "iu")
+    coef = array_from_json(stored["coef"], "imputer coef", "f", exact=False)
+    intercept = array_from_json(
         stored["intercept"], "imputer intercept", "f", exact=False
     )
     n_predictors = len(predictors) // len(columns)
@@ -239,17 +241,17 @@ def imputer_from_json(stored, encoding):
 def _check_fields(stored, fields, what):
     """Refuse a value that is not a JSON object of exactly ``fields``."""
     if not isinstance(stored, dict):
-        raise ValueError(f"{what} is {_kind(stored)}, not a JSON object")
+        raise ValueError(f"{what} is {describe(stored)}, not a JSON object")
     if set(stored) != fields:
         raise ValueError(
-            f"{what} has the fields {_short(sorted(stored))}, not {sorted(fields)}"
+            f"{what} has the fields {short_repr(sorted(stored))}, not {sorted(fields)}"
         )
 
 
 def _positions(values, what, end):
     """Return distinct positions below ``end``, in increasing order, as fit writes."""
     if not isinstance(values, list):
-        raise ValueError(f"{what} is {_kind(values)}, not a JSON list")
+        raise ValueError(f"{what} is {describe(values)}, not a JSON list")
     for value in values:
         if checked_int(value, f"a position in {what}") >= end:
             raise ValueError(f"{what} holds {value}, not a position below {end}")
@@ -274,7 +276,9 @@ def _column_from_json(stored, what, n_features):
     flags = {}
     for name in ("has_rare", "embedded"):
         if not isinstance(stored[name], bool):
-            raise ValueError(f"{what} {name} is {_kind(stored[name])}, not a boolean")
+            raise ValueError(
+                f"{what} {name} is {describe(stored[name])}, not a boolean"
+            )
         flags[name] = stored[name]
     return CategoricalColumn(
         index=index, levels=_levels(stored["levels"], f"{what} levels"), **flags
@@ -284,14 +288,14 @@ def _column_from_json(stored, what, n_features):
 def _levels(levels, what):
     """Return a column's levels: distinct scalars of one kind, null only last."""
     if not isinstance(levels, list) or not levels:
-        raise ValueError(f"{what} is {_kind(levels)}, not a non-empty JSON list")
+        raise ValueError(f"{what} is {describe(levels)}, not a non-empty JSON list")
     known = levels[:-1] if levels[-1] is None else levels
     kinds = set()
     for level in known:
         kind = _LEVEL_KINDS.get(type(level))
         if kind is None:
             raise ValueError(
-                f"{what} holds {_kind(level)}; levels are strings, numbers or "
+                f"{what} holds {describe(level)}; levels are strings, numbers or "
                 "booleans, and null (the missing level) only last"
             )
         # A NaN level would equal no value: missing values are the null level.

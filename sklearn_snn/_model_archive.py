@@ -21,7 +21,7 @@ import safetensors.torch
 import torch
 
 from . import _defaults
-from ._model_json import checked_int, checked_number, scalar
+from ._json_values import checked_int, checked_number, scalar
 from ._network_spec import NetworkSpec
 
 #: Name written in every file, so that other zip archives are refused.

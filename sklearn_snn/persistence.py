@@ -33,6 +33,7 @@ from ._encoding_json import (
     imputer_from_json,
     imputer_to_json,
 )
+from ._json_values import short_repr
 from ._model_archive import (
     _METADATA,
     _WAY_OUT,
@@ -57,7 +58,6 @@ from ._model_archive import (
     _weight_shapes,
 )
 from ._model_json import (
-    _short,
     fitted_from_json,
     fitted_to_json,
     params_from_json,
@@ -418,7 +418,7 @@ def _check_consistent(estimator, spec):
         )
     if spec.embeddings != encoding.embeddings:
         raise ValueError(
-            f"network embeddings {_short(list(spec.embeddings))} are not the "
+            f"network embeddings {short_repr(list(spec.embeddings))} are not the "
             f"codes of the encoding's embedded columns "
-            f"{_short(list(encoding.embeddings))}"
+            f"{short_repr(list(encoding.embeddings))}"
         )
