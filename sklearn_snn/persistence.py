@@ -44,18 +44,13 @@ from ._model_archive import (
     IMPUTATION_VERSION,
     MAX_METADATA_BYTES,
     PERIODIC_VERSION,
-    _check_buildable,
     _describe,
-    _member_indices,
     _members,
-    _network_spec,
-    _network_to_json,
     _open,
     _read_metadata,
     _read_weights,
     _RefusedFile,
     _too_compressed,
-    _weight_shapes,
 )
 from ._model_json import (
     fitted_from_json,
@@ -64,6 +59,13 @@ from ._model_json import (
     params_to_json,
 )
 from ._network import SELUNetwork
+from ._network_json import (
+    check_buildable,
+    member_indices,
+    network_spec_from_json,
+    network_to_json,
+    weight_shapes,
+)
 from ._regressor import SNNRegressor
 from ._training import net_for_prediction
 
@@ -143,7 +145,7 @@ def save(estimator, path):
     module = estimator.net_.module_
     spec = module.spec
     try:
-        _check_buildable(
+        check_buildable(
             spec.n_estimators, len(spec.hidden_layer_sizes), len(spec.embeddings)
         )
     except ValueError as exc:
@@ -157,7 +159,7 @@ def save(estimator, path):
         "versions": _library_versions(),
         "estimator": name,
         "params": params_to_json(estimator.get_params(deep=False)),
-        "network": _network_to_json(module),
+        "network": network_to_json(module),
         "fitted": {
             **fitted_to_json(estimator),
             "encoding": encoding_to_json(estimator._table_encoding),
@@ -328,7 +330,7 @@ def _read_model(file, path):
         # What fit checks, so that the next fit of the loaded model can run.
         estimator._validate_params()
         estimator._check_hidden_layer_sizes()
-        spec = _network_spec(metadata["network"], estimator, version)
+        spec = network_spec_from_json(metadata["network"], estimator, version)
         fitted = metadata["fitted"]
         fitted_from_json(estimator, fitted)
         estimator._table_encoding = _encoding(estimator, fitted, version)
@@ -342,8 +344,8 @@ def _read_model(file, path):
         # After the check: the feature names must name every column.
         estimator._set_categorical_attributes()
         kept = metadata["network"].get("kept_members")
-        kept = None if kept is None else _member_indices(kept, spec)
-        weights = _read_weights(archive, infos[_WEIGHTS], _weight_shapes(spec))
+        kept = None if kept is None else member_indices(kept, spec)
+        weights = _read_weights(archive, infos[_WEIGHTS], weight_shapes(spec))
     return estimator, spec, kept, weights
 
 

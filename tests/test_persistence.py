@@ -22,7 +22,14 @@ from sklearn.model_selection import GridSearchCV
 
 import sklearn_snn
 import sklearn_snn.persistence as persistence
-from sklearn_snn import SNNClassifier, SNNRegressor, _model_archive, load, save
+from sklearn_snn import (
+    SNNClassifier,
+    SNNRegressor,
+    _model_archive,
+    _network_json,
+    load,
+    save,
+)
 from sklearn_snn._network import NetworkSpec, SELUNetwork
 from sklearn_snn.persistence import FORMAT_VERSION
 
@@ -663,7 +670,7 @@ def test_save_refuses_a_file_that_load_would_refuse(tiny_file, tmp_path, monkeyp
     with pytest.raises(ValueError, match="more than the 1000 that load reads"):
         save(clf, tmp_path / "m.snn")
     monkeypatch.setattr(persistence, "MAX_METADATA_BYTES", 1 << 20)
-    monkeypatch.setattr(_model_archive, "MAX_MEMBER_LAYERS", 3)
+    monkeypatch.setattr(_network_json, "MAX_MEMBER_LAYERS", 3)
     with pytest.raises(ValueError, match="cannot be saved for load"):
         save(clf, tmp_path / "m.snn")
     monkeypatch.undo()
@@ -692,7 +699,7 @@ def test_weight_shapes_are_those_of_the_network(spec):
     # load checks the weights against these shapes without building the
     # network, so they must be what SELUNetwork builds.
     built = {name: tuple(v.shape) for name, v in SELUNetwork(spec).state_dict().items()}
-    assert _model_archive._weight_shapes(spec) == built
+    assert _network_json.weight_shapes(spec) == built
 
 
 def test_numpy_scalar_parameters_are_saved(tiny_file, tmp_path):
