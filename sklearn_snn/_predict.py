@@ -22,9 +22,12 @@ CUDA_PREDICT_BATCH_SIZE = 65536
 def predict_outputs(module, device, X, transform, activation=None, decode=None):
     """Network outputs for ``X``, computed and decoded batch by batch.
 
-    On the CPU the forward pass runs in float64, so that a row's prediction
-    does not depend on which other rows share its batch (float32 matrix
-    products round differently for different batch sizes). On a GPU it runs
+    A row's prediction does not depend on which other rows share its batch.
+    Matrix products round differently for different batch sizes: the rows
+    left over after the BLAS kernel's full blocks of columns take another
+    kernel. So on the CPU the forward pass runs in float64, where those
+    differences are about 1e-16, and its outputs are rounded to float32, the
+    precision of the trained weights, which removes them. On a GPU it runs
     in float32. When the device runs out of memory, the failed batch is
     retried with half as many rows, down to a single row.
 
@@ -70,7 +73,7 @@ def predict_outputs(module, device, X, transform, activation=None, decode=None):
             stop = start + batch_size
             try:
                 batch = transform(X[start:stop], device)
-                block = module(batch.to(dtype)).double()
+                block = module(batch.to(dtype)).float().double()
                 if activation is not None:
                     block = activation(block)
                 block = block.cpu().numpy()
