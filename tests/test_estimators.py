@@ -125,23 +125,20 @@ def test_predictions_are_computed_in_batches(
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
-def test_a_rows_prediction_does_not_depend_on_its_batch(Estimator, rng):
+def test_a_rows_prediction_does_not_depend_on_its_batch(
+    Estimator, classification_data, regression_data
+):
     # A BLAS kernel gives the columns left over after its full blocks another
     # rounding: blocks of 100 rows leave 4 over on a CPU whose kernel takes 8.
-    X = rng.normal(size=(400, 8))
-    y = (X[:, 0] + X[:, 1] > 0).astype(int)
-    if Estimator is SNNRegressor:
-        y = X[:, 0] - 2 * X[:, 1] + 0.1 * rng.normal(size=400)
+    X, y = _data_for(Estimator, classification_data, regression_data)
     params = {**FAST, "hidden_layer_sizes": (16,), "n_estimators": 1, "max_iter": 3}
     model = Estimator(**params).fit(X, y)
     outputs = model.predict_proba if Estimator is SNNClassifier else model.predict
     whole = outputs(X)
-    np.testing.assert_array_equal(
-        np.concatenate([outputs(X[i : i + 100]) for i in range(0, 400, 100)]), whole
-    )
-    np.testing.assert_array_equal(
-        np.concatenate([outputs(X[i : i + 1]) for i in range(0, 400, 9)]), whole[::9]
-    )
+    blocks = [outputs(X[i : i + 100]) for i in range(0, len(X), 100)]
+    np.testing.assert_array_equal(np.concatenate(blocks), whole)
+    rows = [outputs(X[i : i + 1]) for i in range(0, len(X), 9)]
+    np.testing.assert_array_equal(np.concatenate(rows), whole[::9])
 
 
 def test_constant_columns_are_safe(rng):
