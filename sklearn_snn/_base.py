@@ -116,6 +116,10 @@ class BaseSNN(TableInputs, BaseEstimator):
         """Return (targets for the network, sample weights, number of outputs)."""
 
     @abstractmethod
+    def _indicator_p_values(self, indicators, targets):
+        """Return the p-value of each indicator column's tie to the targets."""
+
+    @abstractmethod
     def _stratify_on(self, targets):
         """Return the labels that the validation split is stratified on, or None."""
 
@@ -213,6 +217,7 @@ class BaseSNN(TableInputs, BaseEstimator):
             y, sample_weight, reset=not warm, classes=classes
         )
         if not warm:
+            X_encoded = self._drop_uninformative_indicators(X_encoded, targets)
             self._fit_scaler(X_encoded, sample_weight)
             self.device_ = resolve_device(self.device)
         X_std = self._standardize(X_encoded)

@@ -6,6 +6,7 @@ import numpy as np
 import torch
 from scipy.special import softmax
 from sklearn.base import ClassifierMixin
+from sklearn.feature_selection import f_classif
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
@@ -260,6 +261,9 @@ class SNNClassifier(ClassifierMixin, BaseSNN):
                 "whole dataset."
             )
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+
+    def _indicator_p_values(self, indicators, targets):
+        return f_classif(indicators, targets)[1]
 
     def _stratify_on(self, targets):
         return targets

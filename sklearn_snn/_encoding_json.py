@@ -1,10 +1,10 @@
 """A fitted table encoding (``TableEncoding``) and imputer as JSON, for model files.
 
 ``persistence`` stores how ``fit`` turned ``X`` into the network's inputs:
-which columns are numeric, which of them have a missing indicator, the levels
-of each categorical column, which columns were dropped, and how missing
-numeric values are imputed (``LinearImputer``). Levels are JSON scalars, so
-a file holds no code.
+which columns are numeric, which of them had missing values and which of
+those have a missing indicator, the levels of each categorical column,
+which columns were dropped, and how missing numeric values are imputed
+(``LinearImputer``). Levels are JSON scalars, so a file holds no code.
 
 Reading checks every value, as ``_model_json`` does, since a model file may
 come from anyone: positions must lie among ``X``'s columns and account for
@@ -25,7 +25,14 @@ from ._json_values import (
     short_repr,
 )
 
-_ENCODING_FIELDS = {"n_features", "numeric", "indicated", "categorical", "dropped"}
+_ENCODING_FIELDS = {
+    "n_features",
+    "numeric",
+    "incomplete",
+    "indicated",
+    "categorical",
+    "dropped",
+}
 _COLUMN_FIELDS = {"index", "levels", "has_rare", "embedded"}
 _IMPUTER_FIELDS = {"columns", "predictors", "coef", "intercept"}
 #: The kind of each JSON type that a level may be: a column's levels are all
@@ -50,6 +57,7 @@ def identity_encoding(n_features):
     return TableEncoding(
         n_features=n_features,
         numeric=list(range(n_features)),
+        incomplete=[],
         indicated=[],
         categorical=[],
         dropped=[],
@@ -78,6 +86,7 @@ def encoding_to_json(encoding):
     return {
         "n_features": int(encoding.n_features),
         "numeric": [int(j) for j in encoding.numeric],
+        "incomplete": [int(i) for i in encoding.incomplete],
         "indicated": [int(i) for i in encoding.indicated],
         "categorical": [_column_to_json(column) for column in encoding.categorical],
         "dropped": [int(j) for j in encoding.dropped],
@@ -104,7 +113,7 @@ def _column_to_json(column):
     }
 
 
-def encoding_from_json(stored, n_features_in):
+def encoding_from_json(stored, n_features_in, has_incomplete=True):
     """Return the encoding that :func:`encoding_to_json` stored, checked.
 
     Parameters
@@ -113,6 +122,9 @@ def encoding_from_json(stored, n_features_in):
         The value read from JSON.
     n_features_in : int
         Columns of ``X`` that the model was fitted on.
+    has_incomplete : bool, default=True
+        Whether ``stored`` names its ``incomplete`` columns, as files of
+        format version 8 and later do; before, they were the ``indicated``.
 
     Returns
     -------
@@ -127,14 +139,24 @@ def encoding_from_json(stored, n_features_in):
         numeric, categorical and dropped, or levels that are repeated, of
         mixed kinds, NaN, or null before the last.
     """
-    _check_fields(stored, _ENCODING_FIELDS, "encoding")
+    if has_incomplete:
+        _check_fields(stored, _ENCODING_FIELDS, "encoding")
+    else:
+        _check_fields(stored, _ENCODING_FIELDS - {"incomplete"}, "encoding")
+        # Every column with missing values had an indicator then.
+        stored = {**stored, "incomplete": stored["indicated"]}
     n_features = checked_int(stored["n_features"], "encoding n_features", 1)
     if n_features != n_features_in:
         raise ValueError(
             f"encoding n_features is {n_features}, but n_features_in is {n_features_in}"
         )
     numeric = _positions(stored["numeric"], "encoding numeric", n_features)
+    incomplete = _positions(stored["incomplete"], "encoding incomplete", len(numeric))
     indicated = _positions(stored["indicated"], "encoding indicated", len(numeric))
+    if not set(indicated) <= set(incomplete):
+        raise ValueError(
+            "encoding indicated holds columns that are not in encoding incomplete"
+        )
     columns = stored["categorical"]
     if not isinstance(columns, list):
         raise ValueError(
@@ -157,6 +179,7 @@ def encoding_from_json(stored, n_features_in):
     return TableEncoding(
         n_features=n_features,
         numeric=numeric,
+        incomplete=incomplete,
         indicated=indicated,
         categorical=categorical,
         dropped=dropped,
@@ -195,17 +218,17 @@ def imputer_from_json(stored, encoding):
     Raises
     ------
     ValueError
-        If a field is missing or unknown, an imputed column has no missing
-        indicator, a predictor is not a standardized input, the sizes
+        If a field is missing or unknown, an imputed column had no missing
+        values in ``fit``, a predictor is not a standardized input, the sizes
         disagree, or a coefficient is not finite.
     """
     if stored is None:
         return None
     _check_fields(stored, _IMPUTER_FIELDS, "imputer")
     columns = _positions(stored["columns"], "imputer columns", len(encoding.numeric))
-    if not columns or not set(columns) <= set(encoding.indicated):
+    if not columns or not set(columns) <= set(encoding.incomplete):
         raise ValueError(
-            "imputer columns are not some of the columns with a missing indicator"
+            "imputer columns are not some of the columns with missing values in fit"
         )
     predictors = array_from_json(stored["predictors"], "imputer predictors", "iu")
     coef = array_from_json(stored["coef"], "imputer coef", "f", exact=False)

@@ -1,15 +1,15 @@
 """Imputing a missing numeric value from the other inputs of its row.
 
-The encoding (``_encoding``) marks each missing numeric value in an indicator
-column, and standardization puts the column's mean there: 0. When the
-columns are correlated, the rest of the row says more than the mean. So,
-for each column that had missing values in ``fit``, a ridge regression
-learns its standardized value, on the rows where it is present, from the
-standardized inputs most correlated with it (at most
-``MAX_IMPUTATION_PREDICTORS``: the indicators and one-hot columns count,
-the column's own indicator does not). A missing value becomes that
-regression's prediction, from the row's other inputs as standardization
-left them, their own missing values at 0.
+A missing numeric value stays NaN in the encoding (``_encoding``), and
+standardization puts the column's mean there: 0. When the columns are
+correlated, the rest of the row says more than the mean. So, for each column
+that had missing values in ``fit``, a ridge regression learns its
+standardized value, on the rows where it is present, from the standardized
+inputs most correlated with it (at most ``MAX_IMPUTATION_PREDICTORS``: the
+indicators and one-hot columns count, the column's own indicator, where it
+has one, does not). A missing value becomes that regression's prediction,
+from the row's other inputs as standardization left them, their own missing
+values at 0.
 
 A ridge prediction varies less than the column it predicts, so imputed
 inputs keep the first layer's input near mean 0 and variance at most 1, as
@@ -128,7 +128,7 @@ def fit_imputer(standardized, encoded, encoding, sample_weight=None):
     encoded : ndarray of shape (n_samples, n_encoded)
         The encoded inputs they came from, missing values as NaN.
     encoding : TableEncoding
-        The encoding that made ``encoded``; its ``indicated`` columns are
+        The encoding that made ``encoded``; its ``incomplete`` columns are
         imputed.
     sample_weight : ndarray of shape (n_samples,), default=None
         Weights of the rows in each regression.
@@ -140,15 +140,15 @@ def fit_imputer(standardized, encoded, encoding, sample_weight=None):
         in ``MIN_IMPUTATION_ROWS`` rows, or there are no other inputs.
     """
     n_rows, n_inputs = standardized.shape
-    if n_inputs < 3:
+    if n_inputs < 2:
         return None
     # Evenly spaced rows bound the cost on long tables.
     rows = np.linspace(0, n_rows - 1, min(n_rows, _defaults.MAX_IMPUTATION_ROWS))
     rows = np.unique(rows.astype(np.int64))
     inputs = standardized[rows].astype(np.float64)
     weight = np.ones(len(rows)) if sample_weight is None else sample_weight[rows]
-    indicated = np.asarray(encoding.indicated, dtype=np.int64)
-    missing = np.isnan(encoded[rows][:, indicated])
+    incomplete = np.asarray(encoding.incomplete, dtype=np.int64)
+    missing = np.isnan(encoded[rows][:, incomplete])
     present = (~missing & (weight[:, None] > 0)).sum(axis=0)
     # The columns missing most often gain most; at most MAX_IMPUTED_COLUMNS.
     order = np.argsort(-missing.sum(axis=0), kind="stable")
@@ -156,9 +156,13 @@ def fit_imputer(standardized, encoded, encoding, sample_weight=None):
     order = np.sort(order[: _defaults.MAX_IMPUTED_COLUMNS])
     if not len(order):
         return None
-    columns = indicated[order]
-    own_indicators = encoding.indicator_slice().start + order
-    n_predictors = min(_defaults.MAX_IMPUTATION_PREDICTORS, n_inputs - 2)
+    columns = incomplete[order]
+    own_indicators = _own_indicators(encoding, columns)
+    # Neither the column itself nor its own indicator predicts it.
+    n_excluded = 2 if (own_indicators >= 0).any() else 1
+    n_predictors = min(_defaults.MAX_IMPUTATION_PREDICTORS, n_inputs - n_excluded)
+    if n_predictors < 1:
+        return None
     predictors = _most_correlated(inputs, columns, own_indicators, n_predictors)
     coef = np.zeros(predictors.shape)
     intercept = np.zeros(len(columns))
@@ -173,13 +177,20 @@ def fit_imputer(standardized, encoded, encoding, sample_weight=None):
     return LinearImputer(columns, predictors, coef, intercept)
 
 
+def _own_indicators(encoding, columns):
+    """Return the input of each column's missing indicator, or -1 for none."""
+    start = encoding.indicator_slice().start
+    position = {column: start + k for k, column in enumerate(encoding.indicated)}
+    return np.array([position.get(column, -1) for column in columns], dtype=np.int64)
+
+
 def _most_correlated(inputs, columns, own_indicators, n_predictors):
     """Return, for each of ``columns``, the inputs most correlated with it.
 
-    The column itself and its own indicator are left out, and a constant
-    input has no correlation. The missing values count at their
-    standardized 0: this only ranks the predictors. Columns go in chunks, so
-    that memory stays near that of ``inputs``.
+    The column itself and its own indicator (where it has one: ``-1`` for
+    none) are left out, and a constant input has no correlation. The missing
+    values count at their standardized 0: this only ranks the predictors.
+    Columns go in chunks, so that memory stays near that of ``inputs``.
     """
     centered = inputs - inputs.mean(axis=0)
     norms = np.sqrt((centered**2).sum(axis=0))
@@ -191,7 +202,9 @@ def _most_correlated(inputs, columns, own_indicators, n_predictors):
         correlation = np.abs(centered[:, columns[chunk]].T @ centered)
         rows = np.arange(len(correlation))
         correlation[rows, columns[chunk]] = -1
-        correlation[rows, own_indicators[chunk]] = -1
+        indicators = own_indicators[chunk]
+        has_indicator = indicators >= 0
+        correlation[rows[has_indicator], indicators[has_indicator]] = -1
         order = np.argsort(-correlation, axis=1, kind="stable")
         predictors.append(np.sort(order[:, :n_predictors], axis=1))
     return np.concatenate(predictors)

@@ -1,12 +1,15 @@
 """The estimators' input side: from a table to the network's inputs.
 
 ``fit`` reads the table (pandas, polars or an array), learns its encoding
-(``_encoding``) and the standardization of the encoded numeric inputs;
-a missing numeric value is then imputed from the rest of its row
-(``_imputation``). ``predict`` and ``X_val`` go through the same steps with
-what ``fit`` learned. The embedded columns' codes follow the standardized
-inputs unchanged.
+(``_encoding``), keeps the missing indicators related to the targets, and
+learns the standardization of the encoded numeric inputs; a missing numeric
+value is then imputed from the rest of its row (``_imputation``).
+``predict`` and ``X_val`` go through the same steps with what ``fit``
+learned. The embedded columns' codes follow the standardized inputs
+unchanged.
 """
+
+import warnings
 
 import numpy as np
 import torch
@@ -15,7 +18,11 @@ from sklearn.utils.validation import check_is_fitted, check_X_y, validate_data
 
 from . import _defaults
 from ._columns import Table
-from ._encoding import fit_encoding, scale_binary_inputs
+from ._encoding import (
+    drop_uninformative_indicators,
+    fit_encoding,
+    scale_binary_inputs,
+)
 from ._imputation import fit_imputer
 from ._preprocessing import (
     fit_scaler,
@@ -41,6 +48,23 @@ class TableInputs:
         self._set_categorical_attributes()
         return self._table_encoding.encode(table)
 
+    def _drop_uninformative_indicators(self, X_encoded, targets):
+        """Drop the missing indicators unrelated to the targets (in ``fit``).
+
+        Each subclass's :meth:`_indicator_p_values` tests the association;
+        see :func:`~sklearn_snn._encoding.drop_uninformative_indicators`.
+        """
+        encoding = self._table_encoding
+        if not encoding.indicated:
+            return X_encoded
+        indicators = X_encoded[:, encoding.indicator_slice()]
+        # An indicator constant within every class has an undefined or
+        # infinite F: NaN counts as no association, infinity as certain.
+        with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            p_values = self._indicator_p_values(indicators, targets)
+        return drop_uninformative_indicators(encoding, X_encoded, p_values)
+
     def _fit_scaler(self, X_encoded, sample_weight):
         """Learn ``scaler_``, the standardization of the numeric inputs.
 
@@ -60,7 +84,7 @@ class TableInputs:
         self.scaler_ = fit_scaler(self._scaled_inputs(X_encoded), sample_weight)
         scale_binary_inputs(self.scaler_, self._table_encoding)
         self.imputer_ = None
-        if self._table_encoding.indicated:
+        if self._table_encoding.incomplete:
             self.imputer_ = fit_imputer(
                 standardize(self.scaler_, self._scaled_inputs(X_encoded)),
                 X_encoded,

@@ -27,8 +27,10 @@ FORMAT_NAME = "sklearn-snn"
 #: columns (``fitted["clipper"]``, with ``input_scaling='robust'``); version
 #: 6 the periodic embedding of the numeric columns
 #: (``numerical_embedding='periodic'``); version 7 the imputation of missing
-#: numeric values from the rest of the row (``fitted["imputer"]``).
-FORMAT_VERSION = 7
+#: numeric values from the rest of the row (``fitted["imputer"]``); version
+#: 8 the columns with missing values apart from those with an indicator
+#: (``fitted["encoding"]["incomplete"]``).
+FORMAT_VERSION = 8
 #: Oldest version that ``load`` reads, the first that a release wrote; its
 #: files load with every column of ``X`` numeric, as they were fitted.
 OLDEST_FORMAT_VERSION = 3
@@ -38,6 +40,8 @@ ENCODING_VERSION = 4
 PERIODIC_VERSION = 6
 #: The first version whose files hold the imputer of missing values.
 IMPUTATION_VERSION = 7
+#: The first version whose encodings may drop a column's missing indicator.
+INCOMPLETE_VERSION = 8
 
 #: Largest ``metadata.json`` that ``load`` reads: about 100 bytes a feature
 #: hold models of up to 80,000 features (the levels of categorical columns

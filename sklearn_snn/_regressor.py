@@ -3,6 +3,7 @@
 import numpy as np
 import torch
 from sklearn.base import RegressorMixin
+from sklearn.feature_selection import f_regression
 
 from . import _defaults
 from ._base import BaseSNN
@@ -178,6 +179,13 @@ class SNNRegressor(RegressorMixin, BaseSNN):
             The updated estimator.
         """
         return self._fit(X, y, sample_weight, incremental=True)
+
+    def _indicator_p_values(self, indicators, targets):
+        # An indicator related to any one of the outputs is kept.
+        targets = targets.reshape(len(targets), -1)
+        return np.min(
+            [f_regression(indicators, output)[1] for output in targets.T], axis=0
+        )
 
     def _stratify_on(self, targets):
         return None

@@ -42,6 +42,7 @@ from ._model_archive import (
     FORMAT_NAME,
     FORMAT_VERSION,
     IMPUTATION_VERSION,
+    INCOMPLETE_VERSION,
     MAX_METADATA_BYTES,
     PERIODIC_VERSION,
     _describe,
@@ -353,7 +354,9 @@ def _encoding(estimator, fitted, version):
     """Return the encoding of ``X`` that the file's fitted state declares, checked."""
     n_features = estimator.n_features_in_
     if version >= ENCODING_VERSION:
-        return encoding_from_json(fitted["encoding"], n_features)
+        return encoding_from_json(
+            fitted["encoding"], n_features, version >= INCOMPLETE_VERSION
+        )
     # Every column was numeric and standardized: the scaler, already read,
     # bounds the size of the encoding.
     if len(estimator.scaler_.scale_) != n_features:

@@ -39,7 +39,11 @@ def _table(rng, n=N):
 
 
 def _target(frame):
-    return ((frame["color"] == "red") ^ (frame["num"].fillna(0) > 0)).to_numpy()
+    """True for red XOR positive ``num``, and wherever ``num`` or ``count`` is
+    missing: missingness that tells the label, so both keep an indicator."""
+    missing = frame["num"].isna() | frame["count"].isna()
+    red_or_positive = (frame["color"] == "red") ^ (frame["num"].fillna(0) > 0)
+    return (red_or_positive | missing).to_numpy()
 
 
 def _encoding(X, categorical_features="auto"):
@@ -277,10 +281,13 @@ def test_a_huge_column_is_encoded_as_codes_not_a_dense_one_hot_matrix():
 # --- Missing numeric values ---------------------------------------------------------
 
 
-def test_numeric_missing_values_are_imputed_with_an_indicator(rng):
+def test_informative_missing_values_are_imputed_with_an_indicator(rng):
     X = rng.normal(size=(N, 3))
     X[::5, 1] = np.nan
-    clf = SNNClassifier(**TINY).fit(X, X[:, 0] > 0)
+    # The label is more often True where the value is missing.
+    y = (X[:, 0] > 0) | np.isnan(X[:, 1])
+    clf = SNNClassifier(**TINY).fit(X, y)
+    assert clf._table_encoding.indicated == [1]
     assert clf.net_.module_.spec.n_features == 4
     encoded = clf._standardize(clf._validate_X_predict(X))
     # Nothing predicts the column: it is imputed near its mean, 0.
@@ -288,6 +295,38 @@ def test_numeric_missing_values_are_imputed_with_an_indicator(rng):
     # The indicator is the encoded column after the three numeric ones.
     assert (encoded[::5, 3] > 0).all()
     assert (np.delete(encoded[:, 3], slice(0, N, 5)) < 0).all()
+
+
+@pytest.mark.parametrize("Estimator", [SNNClassifier, SNNRegressor])
+def test_values_missing_at_random_are_imputed_without_an_indicator(rng, Estimator):
+    X = rng.normal(size=(1000, 3))
+    X[rng.random(1000) < 0.2, 1] = np.nan
+    y = X[:, 0] > 0
+    model = Estimator(**TINY).fit(X, y)
+    encoding = model._table_encoding
+    assert (encoding.incomplete, encoding.indicated) == ([1], [])
+    assert model.net_.module_.spec.n_features == 3
+    np.testing.assert_array_equal(model.imputer_.columns, [1])
+    assert np.isfinite(model._standardize(model._validate_X_predict(X))).all()
+
+
+@pytest.mark.parametrize("Estimator", [SNNClassifier, SNNRegressor])
+def test_the_network_learns_a_target_told_by_missingness_alone(rng, Estimator):
+    X = rng.normal(size=(600, 2))
+    missing = rng.random(600) < 0.5
+    X[missing, 1] = np.nan
+    model = Estimator(random_state=0, device="cpu").fit(X, missing)
+    assert model._table_encoding.indicated == [1]
+    assert model.score(X, missing) > 0.95
+
+
+def test_an_indicator_of_any_one_regression_output_is_kept(rng):
+    X = rng.normal(size=(600, 2))
+    missing = rng.random(600) < 0.3
+    X[missing, 1] = np.nan
+    y = np.column_stack([rng.normal(size=600), missing + 0.1 * rng.normal(size=600)])
+    reg = SNNRegressor(**TINY).fit(X, y)
+    assert reg._table_encoding.indicated == [1]
 
 
 def test_values_missing_only_at_predict_time_are_imputed(rng):
@@ -309,7 +348,9 @@ def test_none_nan_and_pd_na_are_all_missing(rng, missing):
     frame = frame.astype(object) if missing is None else frame.astype("Float64")
     frame.loc[::4, "b"] = missing
     clf = SNNRegressor(categorical_features=None, **TINY).fit(frame, rng.normal(size=N))
-    assert clf.net_.module_.spec.n_features == 3
+    # Missing at random: imputed, without an indicator.
+    assert clf._table_encoding.incomplete == [1]
+    assert clf.net_.module_.spec.n_features == 2
 
 
 def test_an_entirely_missing_column_is_dropped_with_a_warning(rng):

@@ -143,8 +143,11 @@ def test_the_imputer_round_trips_through_a_model_file(tmp_path):
 
 
 def _saved(tmp_path):
+    """A saved classifier of 5 standardized inputs: ``a``, ``b``, ``c`` and the
+    indicators of ``b`` and ``c``, whose missingness tells the label."""
     X, truth = _correlated(np.random.default_rng(10))
-    clf = SNNClassifier(**TINY).fit(X, truth[:, 0] > 0)
+    clf = SNNClassifier(**TINY).fit(X, (truth[:, 0] > 0) | np.isnan(X).any(axis=1))
+    assert clf._table_encoding.indicated == [1, 2]
     path = tmp_path / "m.snn"
     save(clf, path)
     with zipfile.ZipFile(path) as archive:
@@ -161,8 +164,8 @@ def _write(path, members, metadata):
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("columns", [0, 1], "not some of the columns with a missing indicator"),
-        ("columns", [], "not some of the columns with a missing indicator"),
+        ("columns", [0, 1], "not some of the columns with missing values in fit"),
+        ("columns", [], "not some of the columns with missing values in fit"),
         ("predictors", {"dtype": "<i8", "values": [0] * 7}, "7 predictors"),
         ("predictors", {"dtype": "<i8", "values": [0, 9, 1, 0, 1, 3]}, "outside the 5"),
         ("coef", {"dtype": "<f8", "values": [0.5, None, 0, 0]}, "holds null"),
@@ -183,8 +186,32 @@ def test_version_6_files_impute_the_mean(tmp_path):
     metadata = json.loads(members["metadata.json"])
     metadata["format_version"] = 6
     del metadata["fitted"]["imputer"]
+    del metadata["fitted"]["encoding"]["incomplete"]
     _write(path, members, metadata)
     loaded = load(path)
     assert loaded.imputer_ is None
     clf.imputer_ = None
     np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+
+
+def test_version_7_files_impute_every_indicated_column(tmp_path):
+    # Before version 8 every column with missing values had an indicator, so
+    # the encoding named those columns once, as ``indicated``.
+    clf, X, path, members = _saved(tmp_path)
+    metadata = json.loads(members["metadata.json"])
+    metadata["format_version"] = 7
+    del metadata["fitted"]["encoding"]["incomplete"]
+    _write(path, members, metadata)
+    loaded = load(path)
+    assert loaded._table_encoding == clf._table_encoding
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+
+
+def test_an_indicator_of_a_complete_column_is_refused(tmp_path):
+    _, _, path, members = _saved(tmp_path)
+    metadata = json.loads(members["metadata.json"])
+    metadata["fitted"]["encoding"]["incomplete"] = [1]
+    metadata["fitted"]["imputer"] = None
+    _write(path, members, metadata)
+    with pytest.raises(ValueError, match="indicated holds columns that are not in"):
+        load(path)

@@ -733,7 +733,8 @@ def _mixed_frame(n_rows, rng, n_many=40):
 
     ``few`` (3 string levels) and ``flag`` (bool) become one-hot columns,
     ``many`` (``n_many`` levels of a category dtype, more than one-hot takes)
-    is embedded, and ``num`` has missing values, so it gets an indicator.
+    is embedded, and ``num`` has missing values (which tell the targets of
+    ``mixed_models``, so it keeps an indicator there).
     """
     many = np.repeat([f"c{k:02d}" for k in range(n_many)], -(-n_rows // n_many))
     return pd.DataFrame(
@@ -765,8 +766,10 @@ def mixed_models():
     rng = np.random.default_rng(0)
     X = _mixed_frame(800, rng)
     codes = X["many"].cat.codes.to_numpy()
+    missing = X["num"].isna().to_numpy()
     y_class = np.array(["lo", "mid", "hi"])[(codes + (X["few"] == "red")) % 3]
-    y_reg = 0.5 * codes + np.nan_to_num(X["num"].to_numpy()) + X["flag"]
+    y_class[missing] = "lo"
+    y_reg = 0.5 * codes + np.nan_to_num(X["num"].to_numpy()) + X["flag"] + 2 * missing
     params = {**FAST, "hidden_layer_sizes": (16,), "max_iter": 5, "n_estimators": 2}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -793,6 +796,7 @@ def test_categorical_and_missing_values_round_trip(
     model = models[kind]
     assert model.is_categorical_.tolist() == [False, True, True, True, False]
     assert model.net_.module_.spec.embeddings == (41,)
+    assert model._table_encoding.indicated == [0]
     save(model, tmp_path / "m.snn")
     for name in ["load", "loads", "Unpickler"]:
         monkeypatch.setattr(pickle, name, _refuse)
@@ -909,6 +913,7 @@ def test_format_version_5_files_load_without_a_periodic_embedding(
     metadata["format_version"] = 5
     for name in _PERIODIC_FIELDS:
         del metadata["network"][name]
+    del metadata["fitted"]["encoding"]["incomplete"]
     del metadata["params"]["numerical_embedding"]
     _rewrite(tiny_path, metadata=metadata)
     defaults = SNNClassifier.__init__.__kwdefaults__

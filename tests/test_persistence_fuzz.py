@@ -118,7 +118,8 @@ def original_mixed(tmp_path_factory, one_thread):
 
     Its columns: ``num`` with missing values, ``few`` (3 levels, one-hot),
     ``many`` (20 levels, embedded: 21 codes), ``flag`` (bool, one-hot) and
-    ``x``: 7 standardized inputs and 1 embedded.
+    ``x``: 7 standardized inputs and 1 embedded. The label is class 0
+    wherever ``num`` is missing, so that its indicator is kept.
     """
     rng = np.random.default_rng(0)
     n_rows = 240
@@ -133,7 +134,7 @@ def original_mixed(tmp_path_factory, one_thread):
             "x": rng.normal(size=n_rows),
         }
     )
-    y = X["many"].cat.codes.to_numpy() % 3
+    y = np.where(X["num"].isna(), 0, X["many"].cat.codes.to_numpy() % 3)
     return _fitted_file(SNNClassifier, tmp_path_factory, X, y)
 
 
