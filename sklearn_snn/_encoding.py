@@ -344,8 +344,10 @@ def drop_uninformative_indicators(encoding, encoded, p_values):
     indicators cost accuracy; where missingness says something about the
     target, its indicator is what lets the network learn it. So an
     indicator is kept when a test of its association with the target on
-    the training rows gives a p-value below ``MISSING_INDICATOR_P_VALUE``.
-    Its column is still imputed either way.
+    the training rows gives a p-value below ``MISSING_INDICATOR_P_VALUE``,
+    or when the test cannot tell (a NaN p-value: a ``partial_fit``'s first
+    chunk of one class, say), as every indicator was before. Its column is
+    imputed either way.
 
     Parameters
     ----------
@@ -355,14 +357,14 @@ def drop_uninformative_indicators(encoding, encoded, p_values):
     encoded : ndarray of shape (n_samples, n_encoded)
         The encoded training inputs.
     p_values : ndarray of shape (len(encoding.indicated),)
-        The p-value of each indicator's test; NaN counts as no association.
+        The p-value of each indicator's test, or NaN where it cannot tell.
 
     Returns
     -------
     ndarray of shape (n_samples, n_encoded - n_dropped)
         ``encoded`` without the dropped indicators' columns.
     """
-    keep = np.asarray(p_values) < _defaults.MISSING_INDICATOR_P_VALUE
+    keep = ~(np.asarray(p_values) >= _defaults.MISSING_INDICATOR_P_VALUE)
     positions = np.arange(encoded.shape[1])[encoding.indicator_slice()]
     encoding.indicated = np.asarray(encoding.indicated)[keep].tolist()
     return np.delete(encoded, positions[~keep], axis=1)

@@ -58,8 +58,9 @@ class TableInputs:
         if not encoding.indicated:
             return X_encoded
         indicators = X_encoded[:, encoding.indicator_slice()]
-        # An indicator constant within every class has an undefined or
-        # infinite F: NaN counts as no association, infinity as certain.
+        # One class (or a constant target) leaves F undefined, a p-value of
+        # NaN that keeps the indicator; one constant within every class has
+        # an infinite F, a p-value of 0. Neither needs numpy's warnings.
         with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             p_values = self._indicator_p_values(indicators, targets)

@@ -130,6 +130,13 @@ def test_partial_fit_keeps_the_first_calls_imputer():
     assert reg.imputer_ is first
 
 
+def test_a_first_chunk_of_one_class_keeps_every_indicator():
+    # One class cannot tell whether missingness relates to the label.
+    X, _ = _correlated(np.random.default_rng(11))
+    clf = SNNClassifier(**TINY).partial_fit(X, np.zeros(N), classes=[0, 1])
+    assert clf._table_encoding.indicated == [1, 2]
+
+
 def test_the_imputer_round_trips_through_a_model_file(tmp_path):
     X, truth = _correlated(np.random.default_rng(9))
     clf = SNNClassifier(**TINY).fit(X, truth[:, 0] > 0)
