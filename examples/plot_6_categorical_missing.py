@@ -7,8 +7,8 @@ The Palmer penguins table (shipped by the ``palmerpenguins`` package, so this
 page downloads nothing) has string columns (``species``, ``island``) and
 missing values in its measurements. :class:`~sklearn_snn.SNNClassifier`
 takes it as it is: string columns are categorical, missing numbers are
-imputed with an indicator, and a validation split of our own decides when to
-stop. We predict each penguin's sex, and compare with the pipeline a user
+imputed from the rest of their row (with an indicator column where the gaps
+tell the label), and a validation split of our own decides when to stop. We predict each penguin's sex, and compare with the pipeline a user
 would otherwise write and with HistGradientBoosting's native categorical
 support. One split of 333 rows says little about other data; the benchmarks
 page holds the broader comparison. See :ref:`categorical-missing`.
