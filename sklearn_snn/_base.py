@@ -217,7 +217,9 @@ class BaseSNN(TableInputs, BaseEstimator):
             y, sample_weight, reset=not warm, classes=classes
         )
         if not warm:
-            X_encoded = self._drop_uninformative_indicators(X_encoded, targets)
+            X_encoded = self._drop_uninformative_indicators(
+                X_encoded, targets, sample_weight
+            )
             self._fit_scaler(X_encoded, sample_weight)
             self.device_ = resolve_device(self.device)
         X_std = self._standardize(X_encoded)

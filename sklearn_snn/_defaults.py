@@ -104,9 +104,10 @@ REGRESSOR_PERIODIC_SIGMA = 0.1
 #: ``_encoding.scale_binary_inputs``).
 MAX_INDICATOR_STANDARDIZED = 3.0
 #: A missing indicator is kept when a test of its association with the
-#: target in the training rows gives a p-value below this (ANOVA F for the
-#: classifier, the correlation's F for the regressor): with numbers removed
-#: at random from the benchmark tables, indicators of noise cost accuracy.
+#: target in the training rows of positive weight gives a p-value below
+#: this (ANOVA F for the classifier, the correlation's F for the
+#: regressor): with numbers removed at random from the benchmark tables,
+#: indicators of noise cost accuracy.
 MISSING_INDICATOR_P_VALUE = 0.05
 #: A missing numeric value is imputed from the other inputs of its row
 #: (``_imputation``): a ridge regression per column on at most this many of

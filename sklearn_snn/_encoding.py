@@ -344,10 +344,10 @@ def drop_uninformative_indicators(encoding, encoded, p_values):
     indicators cost accuracy; where missingness says something about the
     target, its indicator is what lets the network learn it. So an
     indicator is kept when a test of its association with the target on
-    the training rows gives a p-value below ``MISSING_INDICATOR_P_VALUE``,
-    or when the test cannot tell (a NaN p-value: a ``partial_fit``'s first
-    chunk of one class, say), as every indicator was before. Its column is
-    imputed either way.
+    the training rows (of positive weight) gives a p-value below
+    ``MISSING_INDICATOR_P_VALUE``, or when the test cannot tell (a NaN
+    p-value: a ``partial_fit``'s first chunk of one class, say), as every
+    indicator was before. Its column is imputed either way.
 
     Parameters
     ----------

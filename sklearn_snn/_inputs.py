@@ -48,16 +48,19 @@ class TableInputs:
         self._set_categorical_attributes()
         return self._table_encoding.encode(table)
 
-    def _drop_uninformative_indicators(self, X_encoded, targets):
+    def _drop_uninformative_indicators(self, X_encoded, targets, sample_weight):
         """Drop the missing indicators unrelated to the targets (in ``fit``).
 
-        Each subclass's :meth:`_indicator_p_values` tests the association;
-        see :func:`~sklearn_snn._encoding.drop_uninformative_indicators`.
+        Each subclass's :meth:`_indicator_p_values` tests the association on
+        the rows of positive weight, unweighted otherwise; see
+        :func:`~sklearn_snn._encoding.drop_uninformative_indicators`.
         """
         encoding = self._table_encoding
         if not encoding.indicated:
             return X_encoded
-        indicators = X_encoded[:, encoding.indicator_slice()]
+        rows = sample_weight > 0
+        indicators = X_encoded[rows][:, encoding.indicator_slice()]
+        targets = targets[rows]
         # One class (or a constant target) leaves F undefined, a p-value of
         # NaN that keeps the indicator; one constant within every class has
         # an infinite F, a p-value of 0. Neither needs numpy's warnings.

@@ -320,6 +320,19 @@ def test_the_network_learns_a_target_told_by_missingness_alone(rng, Estimator):
     assert model.score(X, missing) > 0.95
 
 
+def test_rows_of_zero_weight_do_not_decide_an_indicator(rng):
+    # Missingness tells the label only in the rows that weigh nothing.
+    X = rng.normal(size=(1000, 2))
+    y = X[:, 0] > 0
+    weight = np.r_[np.ones(500), np.zeros(500)]
+    X[:500][rng.random(500) < 0.2, 1] = np.nan
+    X[500:][y[500:], 1] = np.nan
+    unweighted = SNNClassifier(**TINY).fit(X, y)
+    weighted = SNNClassifier(**TINY).fit(X, y, sample_weight=weight)
+    assert unweighted._table_encoding.indicated == [1]
+    assert weighted._table_encoding.indicated == []
+
+
 def test_an_indicator_of_any_one_regression_output_is_kept(rng):
     X = rng.normal(size=(600, 2))
     missing = rng.random(600) < 0.3
