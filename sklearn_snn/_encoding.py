@@ -244,13 +244,13 @@ def fit_encoding(table, categorical_features, feature_names=None):
     )
     values = table.numeric(numeric_positions)
     n_missing = np.isnan(values).sum(axis=0)
-    numeric, indicated = [], []
+    numeric, incomplete = [], []
     for position, j in enumerate(numeric_positions):
         if table.n_rows and n_missing[position] == table.n_rows:
             dropped.append((j, _ALL_MISSING))
             continue
         if n_missing[position]:
-            indicated.append(len(numeric))
+            incomplete.append(len(numeric))
         numeric.append(j)
     for j, reason in sorted(dropped):
         warnings.warn(
@@ -265,8 +265,8 @@ def fit_encoding(table, categorical_features, feature_names=None):
     encoding = TableEncoding(
         n_features=table.n_columns,
         numeric=numeric,
-        incomplete=indicated,
-        indicated=list(indicated),
+        incomplete=incomplete,
+        indicated=list(incomplete),
         categorical=categorical,
         dropped=sorted(j for j, _ in dropped),
     )
@@ -365,6 +365,8 @@ def drop_uninformative_indicators(encoding, encoded, p_values):
         ``encoded`` without the dropped indicators' columns.
     """
     keep = ~(np.asarray(p_values) >= _defaults.MISSING_INDICATOR_P_VALUE)
+    if keep.all():
+        return encoded
     positions = np.arange(encoded.shape[1])[encoding.indicator_slice()]
     encoding.indicated = np.asarray(encoding.indicated)[keep].tolist()
     return np.delete(encoded, positions[~keep], axis=1)

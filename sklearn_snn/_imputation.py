@@ -148,7 +148,7 @@ def fit_imputer(standardized, encoded, encoding, sample_weight=None):
     inputs = standardized[rows].astype(np.float64)
     weight = np.ones(len(rows)) if sample_weight is None else sample_weight[rows]
     incomplete = np.asarray(encoding.incomplete, dtype=np.int64)
-    missing = np.isnan(encoded[rows][:, incomplete])
+    missing = np.isnan(encoded[np.ix_(rows, incomplete)])
     present = (~missing & (weight[:, None] > 0)).sum(axis=0)
     # The columns missing most often gain most; at most MAX_IMPUTED_COLUMNS.
     order = np.argsort(-missing.sum(axis=0), kind="stable")

@@ -59,7 +59,8 @@ class TableInputs:
         if not encoding.indicated:
             return X_encoded
         rows = sample_weight > 0
-        indicators = X_encoded[rows][:, encoding.indicator_slice()]
+        # Columns first: the row mask then copies the indicators only.
+        indicators = X_encoded[:, encoding.indicator_slice()][rows]
         targets = targets[rows]
         # One class (or a constant target) leaves F undefined, a p-value of
         # NaN that keeps the indicator; one constant within every class has
